@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network namespaces and per-namespace ("pernet") state.
+//!
+//! [`PernetRegistration`] registers a `pernet_operations` whose `init` builds a
+//! [`Pernet::State`] for every network namespace (existing ones at
+//! registration, new ones as they are created) and whose `exit` drops it.
+//! The state is kept in the namespace's `net_generic` slot.
+//!
+//! C reference: include/net/net_namespace.h, include/net/netns/generic.h.
+
+use super::bindings;
+use core::cell::UnsafeCell;
+use core::ffi::c_void;
+use kernel::error::{from_result, to_result};
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// A network namespace (`struct net`).
+///
+/// # Invariants
+///
+/// The wrapped `struct net` is alive for as long as the reference to this
+/// wrapper is.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// Borrows a `struct net` pointer as a [`Net`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a live `struct net` that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Net {
+        // CAST: `Net` is `repr(transparent)` over `Opaque<net>`, itself a
+        // transparent wrapper of `net`.
+        // SAFETY: The caller guarantees `ptr` is valid for `'a`.
+        unsafe { &*ptr.cast::<Net>() }
+    }
+
+    /// The raw `struct net` pointer, for kext's own FFI calls.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+}
+
+/// The `net_generic` slot id of a pernet subsystem, assigned at registration.
+///
+/// Declare one as a `static` per [`Pernet`] implementation.
+pub(crate) struct PernetId(UnsafeCell<u32>);
+
+// SAFETY: The id is written only by `register_pernet_subsys()` (under the
+// kernel's `pernet_ops_rwsem`, before any pernet callback of ours runs) and
+// only read afterwards, so there are no concurrent writes.
+unsafe impl Sync for PernetId {}
+
+impl PernetId {
+    /// A new, not yet assigned, id.
+    pub(crate) const fn new() -> Self {
+        Self(UnsafeCell::new(0))
+    }
+
+    fn get(&self) -> u32 {
+        // SAFETY: See the `Sync` impl: no write races with this read once a
+        // callback can run.
+        unsafe { *self.0.get() }
+    }
+}
+
+/// A subsystem with state in every network namespace.
+pub(crate) trait Pernet: 'static {
+    /// The per-namespace state.
+    type State: Send + Sync;
+
+    /// The slot id shared by all namespaces.
+    fn id() -> &'static PernetId;
+
+    /// Builds the state of namespace `net`. It is dropped when `net` exits
+    /// (or when the registration is dropped), always before `net` is freed.
+    fn init(net: &Net) -> Result<KBox<Self::State>>;
+}
+
+/// A registered [`Pernet`] subsystem; unregistering (on drop) exits every namespace.
+pub(crate) struct PernetRegistration<T: Pernet> {
+    ops: Pin<KBox<Opaque<bindings::pernet_operations>>>,
+    _p: core::marker::PhantomData<T>,
+}
+
+// SAFETY: The registration only holds the ops the kernel reads; it can be
+// dropped (unregistered) from any thread.
+unsafe impl<T: Pernet> Send for PernetRegistration<T> {}
+// SAFETY: `&PernetRegistration` exposes nothing.
+unsafe impl<T: Pernet> Sync for PernetRegistration<T> {}
+
+impl<T: Pernet> PernetRegistration<T> {
+    /// Registers `T`: runs [`Pernet::init`] for every existing namespace now
+    /// and for every new one later.
+    pub(crate) fn new() -> Result<Self> {
+        let ops = KBox::pin(Opaque::uninit(), GFP_KERNEL)?;
+        let raw: *mut bindings::pernet_operations = ops.get();
+        // SAFETY: `raw` points to memory we own; an all-zero `pernet_operations`
+        // is valid (null list pointers and `None` callbacks).
+        unsafe { raw.write(core::mem::zeroed()) };
+        // SAFETY: `raw` is valid and initialised; the fields are set before the
+        // kernel sees the struct.
+        unsafe {
+            (*raw).init = Some(Self::init_callback);
+            (*raw).exit = Some(Self::exit_callback);
+            // CAST: `PernetId` wraps the `unsigned int` the kernel writes.
+            let id = T::id().0.get();
+            core::ptr::addr_of_mut!((*raw).id).write(id);
+            core::ptr::addr_of_mut!((*raw).size).write(core::mem::size_of::<*mut c_void>());
+        }
+        // SAFETY: `raw` is a fully initialised `pernet_operations` in pinned
+        // memory that lives until `drop` unregisters it.
+        to_result(unsafe { bindings::register_pernet_subsys(raw) })?;
+        Ok(Self {
+            ops,
+            _p: core::marker::PhantomData,
+        })
+    }
+
+    /// The `net_generic` slot of `net`, holding a `*mut T::State`.
+    ///
+    /// # Safety
+    ///
+    /// `net` is live and this subsystem is registered.
+    unsafe fn slot(net: *mut bindings::net) -> *mut *mut T::State {
+        // SAFETY: Per the function's contract; `size` reserved a pointer-sized slot.
+        unsafe { bindings::rct_helper_net_generic(net, T::id().get()) }.cast()
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel as `pernet_operations::init`, with a live `net`.
+    unsafe extern "C" fn init_callback(net: *mut bindings::net) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: The kernel passes a live namespace; it outlives this call.
+            let state = T::init(unsafe { Net::from_raw(net) })?;
+            // SAFETY: `net` is live and we are registered (this is our callback).
+            unsafe { Self::slot(net).write(KBox::into_raw(state)) };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel as `pernet_operations::exit`, with a live `net`
+    /// whose `init_callback` succeeded.
+    unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
+        // SAFETY: `net` is live and we are registered.
+        let slot = unsafe { Self::slot(net) };
+        // SAFETY: `slot` is valid; `init_callback` stored the state there.
+        let state = unsafe { slot.read() };
+        if !state.is_null() {
+            // SAFETY: `state` came from `KBox::into_raw` in `init_callback` and
+            // is dropped exactly once, here.
+            drop(unsafe { KBox::from_raw(state) });
+            // SAFETY: `slot` is valid for writes.
+            unsafe { slot.write(core::ptr::null_mut()) };
+        }
+    }
+}
+
+impl<T: Pernet> Drop for PernetRegistration<T> {
+    fn drop(&mut self) {
+        // SAFETY: `new` registered these ops; this runs `exit` for every namespace.
+        unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
+    }
+}

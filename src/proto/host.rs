@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host build of rct's pure-Rust logic (`rct-proto`).
+//!
+//! The modules under `src/proto/` use only `core`, so the same files are
+//! compiled into `rct.ko` (through `src/proto/mod.rs`) and into this host
+//! library, where `cargo test` and `cargo fuzz` exercise them.
+//!
+//! C reference: none (this file only wires the modules for the host).
+
+#![cfg_attr(not(test), no_std)]
+
+pub mod sizing;
+pub mod stat;

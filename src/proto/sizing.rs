@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Default table sizing, the way nf_conntrack derives it from RAM.
+//!
+//! C reference: `nf_conntrack_init_start()` in net/netfilter/nf_conntrack_core.c.
+
+/// Size of one hash bucket head (`struct hlist_nulls_head`, one pointer).
+const BUCKET_HEAD_BYTES: u64 = 8;
+
+/// Smallest default bucket count.
+pub const MIN_BUCKETS: u32 = 1024;
+
+/// Default number of hash buckets for a machine with `ram_bytes` of RAM.
+///
+/// Like nf_conntrack: one bucket head per 16 KiB of RAM, at least 1024;
+/// 65536 above 1 GiB and 262144 above 4 GiB (64-bit).
+pub fn default_buckets(ram_bytes: u64) -> u32 {
+    const GIB: u64 = 1 << 30;
+    if ram_bytes > 4 * GIB {
+        return 262_144;
+    }
+    if ram_bytes > GIB {
+        return 65_536;
+    }
+    let scaled = ram_bytes / 16_384 / BUCKET_HEAD_BYTES;
+    // `scaled` is at most 2^30 / 2^17 = 8192 here, so it fits.
+    u32::try_from(scaled).unwrap_or(u32::MAX).max(MIN_BUCKETS)
+}
+
+/// Default `max` (entry limit) for a table of `buckets` buckets.
+///
+/// nf_conntrack uses a factor of one when it picks the bucket count itself,
+/// keeping the average chain at two (every entry is hashed twice).
+pub fn default_max(buckets: u32) -> u32 {
+    buckets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn small_machines_get_the_floor() {
+        assert_eq!(default_buckets(0), MIN_BUCKETS);
+        assert_eq!(default_buckets(64 * MIB), MIN_BUCKETS);
+        assert_eq!(default_buckets(128 * MIB), MIN_BUCKETS);
+    }
+
+    #[test]
+    fn scales_with_ram_up_to_one_gib() {
+        // 256 MiB / 16 KiB / 8 = 2048 buckets.
+        assert_eq!(default_buckets(256 * MIB), 2048);
+        assert_eq!(default_buckets(512 * MIB), 4096);
+        assert_eq!(default_buckets(GIB), 8192);
+    }
+
+    #[test]
+    fn large_machines_are_capped() {
+        assert_eq!(default_buckets(GIB + 1), 65_536);
+        assert_eq!(default_buckets(4 * GIB), 65_536);
+        assert_eq!(default_buckets(4 * GIB + 1), 262_144);
+        assert_eq!(default_buckets(24 * GIB), 262_144);
+        assert_eq!(default_buckets(u64::MAX), 262_144);
+    }
+
+    #[test]
+    fn max_equals_buckets() {
+        assert_eq!(default_max(default_buckets(256 * MIB)), 2048);
+    }
+}
