@@ -29,8 +29,7 @@ if [ -f "$kdir/.done" ]; then
 fi
 
 # Unpack the source once per source package version.
-pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-src=$RCT_CACHE/src/linux-source-6.12-${pkgver//[~:]/_}
+src=$(rct_kernel_src)
 if [ ! -f "$src/.unpacked" ]; then
 	rct_log "unpacking /usr/src/linux-source-6.12.tar.xz"
 	rm -rf "$src" "$src.tmp"

@@ -36,5 +36,13 @@ rct_kernel_key() {
 	printf '%s-%s-%s\n' "${pkgver//[~:]/_}" "$variant" "$hash"
 }
 
+# Unpacked kernel source (shared by all variants; builds use O=).
+rct_kernel_src() {
+	local pkgver
+	pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+		rct_die "linux-source-6.12 is not installed (run scripts/setup.sh)"
+	printf '%s/src/linux-source-6.12-%s\n' "$RCT_CACHE" "${pkgver//[~:]/_}"
+}
+
 # Directory of the built kernel for VARIANT (normal or debug).
 rct_kernel_dir() { printf '%s/kernel/%s\n' "$RCT_CACHE" "$(rct_kernel_key "$1")"; }

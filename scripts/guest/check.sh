@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs in the guest (see scripts/run.sh): every selftest in selftests/rct
+# through the kernel's kselftest runner, TAP into /tmp/results/tap.txt, and
+# the kernel log into /tmp/results/dmesg.txt.
+: "${RCT_ROOT:?}" "${RCT_KSRC:?}"
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export RCT_KO RCT_MODROOT
+
+# Keep the console for warnings and worse.
+sysctl -qw kernel.printk="4 4 1 7"
+
+# Lay out a kselftest tree (BASE_DIR/kselftest from the kernel source,
+# BASE_DIR/rct = our tests) so the runner names tests "selftests: rct: ..."
+# and reads rct/settings.
+export BASE_DIR=/tmp/kselftest
+mkdir -p "$BASE_DIR"
+ln -sfn "$RCT_KSRC/tools/testing/selftests/kselftest" "$BASE_DIR/kselftest"
+ln -sfn "$RCT_ROOT/selftests/rct" "$BASE_DIR/rct"
+cd "$BASE_DIR/rct" || exit 1
+tests=()
+for t in $(make -s list ${RCT_TESTS:+TEST_PROGS="$RCT_TESTS"}); do tests+=("./$t"); done
+# shellcheck source=/dev/null
+. "$BASE_DIR/kselftest/runner.sh"
+run_many "${tests[@]}" 2>&1 | tee /tmp/results/tap.txt
+dmesg >/tmp/results/dmesg.txt

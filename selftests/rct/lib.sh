@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for rct's selftests (sourced). Modelled on
+# tools/testing/selftests/net/lib.sh: namespaces with random suffixes,
+# cleanup on exit, PASS/FAIL lines, kselftest exit codes.
+
+ksft_pass=0
+ksft_fail=1
+ksft_skip=4
+
+RCT_SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RCT_KO=${RCT_KO:-$RCT_SELFTEST_DIR/../../rct.ko}
+
+ret=$ksft_pass
+ALL_NS=()
+
+log() { echo "# $*"; }
+pass() { echo "PASS: $*"; }
+fail() {
+	echo "FAIL: $*"
+	ret=$ksft_fail
+}
+skip() {
+	echo "SKIP: $*"
+	exit $ksft_skip
+}
+
+need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"
+	done
+}
+
+[ "$(id -u)" -eq 0 ] || skip "must run as root"
+need ip insmod rmmod
+
+rct_loaded() { grep -q '^rct ' /proc/modules; }
+rct_load() { insmod "$RCT_KO" "$@"; }
+rct_unload() { rmmod rct; }
+
+# setup_ns NAME...: creates a namespace per NAME (with a random suffix),
+# brings its loopback up and stores the real name in the variable NAME.
+setup_ns() {
+	local name ns
+	for name in "$@"; do
+		ns="$name-$(mktemp -u XXXXXX)"
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+		ALL_NS+=("$ns")
+		eval "$name=\$ns"
+	done
+}
+
+cleanup_ns() {
+	local ns
+	for ns in "${ALL_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	ALL_NS=()
+}
+
+# in_ns NS CMD...: runs CMD in namespace NS ("" = the current namespace).
+in_ns() {
+	local ns=$1
+	shift
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$@"
+	else
+		"$@"
+	fi
+}
+
+# stat_sum NS COLUMN: sum over CPUs of a /proc/net/stat/rct_conntrack column.
+stat_sum() {
+	local col=$2 idx=-1 i sum=0
+	local -a names fields
+	{
+		read -ra names
+		for i in "${!names[@]}"; do
+			[ "${names[$i]}" = "$col" ] && idx=$i
+		done
+		[ "$idx" -ge 0 ] || return 1
+		while read -ra fields; do
+			sum=$((sum + 16#${fields[$idx]}))
+		done
+	} < <(in_ns "$1" cat /proc/net/stat/rct_conntrack)
+	echo "$sum"
+}
+
+# busywait TIMEOUT_MS CMD...: retries CMD until it succeeds or time runs out.
+busywait() {
+	local timeout_ms=$1 start
+	shift
+	start=$(date +%s%3N)
+	until "$@"; do
+		[ $(($(date +%s%3N) - start)) -lt "$timeout_ms" ] || return 1
+		sleep 0.1
+	done
+}
+
+# A marker in the kernel log; dmesg_splats prints splats logged after it.
+dmesg_mark() {
+	RCT_DMESG_MARK="rct-selftest-mark-$$-$RANDOM"
+	echo "$RCT_DMESG_MARK" >/dev/kmsg
+}
+dmesg_splats() {
+	dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" |
+		grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|Call Trace|unreferenced object|possible circular locking|suspicious RCU usage|rcu_sched self-detected' ||
+		true
+}
+
+# veth_pair NS1 NS2: links NS1 (192.0.2.1, 2001:db8::1) and NS2 (192.0.2.2,
+# 2001:db8::2) with a veth pair and permanent neighbour entries, and turns off
+# IPv6 address autoconfiguration, DAD and router solicitation, so the only
+# IP packets on the link are the ones a test sends (plus a few MLD reports
+# right after link-up; wait_quiet waits them out).
+veth_pair() {
+	local a=$1 b=$2 ns
+	for ns in "$a" "$b"; do
+		in_ns "$ns" sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 \
+			net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.default.router_solicitations=0 \
+			net.ipv6.conf.default.accept_ra=0
+	done
+	ip -n "$a" link add veth0 type veth peer name veth0 netns "$b" || return 1
+	ip -n "$a" addr add 192.0.2.1/24 dev veth0
+	ip -n "$b" addr add 192.0.2.2/24 dev veth0
+	ip -n "$a" -6 addr add 2001:db8::1/64 dev veth0 nodad
+	ip -n "$b" -6 addr add 2001:db8::2/64 dev veth0 nodad
+	local mac_a mac_b
+	mac_a=$(ip -n "$a" -br link show veth0 | awk '{print $3}')
+	mac_b=$(ip -n "$b" -br link show veth0 | awk '{print $3}')
+	ip -n "$a" neigh add 192.0.2.2 lladdr "$mac_b" dev veth0 nud permanent
+	ip -n "$b" neigh add 192.0.2.1 lladdr "$mac_a" dev veth0 nud permanent
+	ip -n "$a" -6 neigh add 2001:db8::2 lladdr "$mac_b" dev veth0 nud permanent
+	ip -n "$b" -6 neigh add 2001:db8::1 lladdr "$mac_a" dev veth0 nud permanent
+	ip -n "$a" link set veth0 up
+	ip -n "$b" link set veth0 up
+}
+
+# hook_counts NS: "pre in out post" packet counters of NS.
+hook_counts() {
+	echo "$(stat_sum "$1" prerouting) $(stat_sum "$1" localin)" \
+		"$(stat_sum "$1" localout) $(stat_sum "$1" postrouting)"
+}
+
+# wait_quiet NS...: waits until no rct hook counter of NS moves for 1.5 s
+# (at most 15 s): link-up chatter is over.
+wait_quiet() {
+	local i ns before after
+	for i in $(seq 1 10); do
+		before=""
+		for ns in "$@"; do before+="$(hook_counts "$ns");"; done
+		sleep 1.5
+		after=""
+		for ns in "$@"; do after+="$(hook_counts "$ns");"; done
+		[ "$before" = "$after" ] && return 0
+	done
+	return 1
+}
