@@ -11,6 +11,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 RCT_RUSTC=/usr/bin/rustc
 RCT_RUSTDOC=/usr/bin/rustdoc
 RCT_BINDGEN=$HOME/.cargo/bin/bindgen
+RCT_CLIPPY_DRIVER=/usr/bin/clippy-driver
 RCT_KMAKE=(LLVM=1 "RUSTC=$RCT_RUSTC" "RUSTDOC=$RCT_RUSTDOC" "BINDGEN=$RCT_BINDGEN")
 RCT_JOBS=${RCT_JOBS:-$(( $(nproc) + 1 ))}
 

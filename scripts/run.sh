@@ -33,7 +33,22 @@ if [ "$mode" = check ]; then
 	fi
 fi
 
-kdir=$("$RCT_ROOT/scripts/build.sh")
+# Build; in check mode rebuild the Rust crate so its warnings are seen, and
+# count "rustc and clippy report nothing" as a test.
+[ "$mode" = check ] && rm -f "$RCT_ROOT/src/rct_main.o"
+"$RCT_ROOT/scripts/build.sh" >"$results/kdir.txt" 2> >(tee "$results/build.txt" >&2)
+wait $! # the tee above
+kdir=$(cat "$results/kdir.txt")
+if [ "$mode" = check ]; then
+	if grep -E '^(warning|error)(\[|:)' "$results/build.txt" >"$results/warnings.txt"; then
+		echo "not ok - rct.ko builds without rustc/clippy warnings:"
+		sed 's/^/#   /' "$results/warnings.txt"
+		failed=$((failed + 1))
+	else
+		echo "ok - rct.ko builds without rustc/clippy warnings"
+		passed=$((passed + 1))
+	fi
+fi
 
 job=$results/job.in
 cat >"$job" <<JOB

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 APT_PKGS=(
-	linux-source-6.12 rustc-web rust-web-src
+	linux-source-6.12 rustc-web rust-web-src rust-web-clippy
 	clang lld llvm libclang-dev
 	make gcc flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 busybox-static

@@ -188,12 +188,14 @@ impl<T: Hooks> HookRegistration<T> {
         let mut ops = KVec::with_capacity(specs.len(), GFP_KERNEL)?;
         let priv_ = (&*data as *const T).cast_mut().cast::<c_void>();
         for s in specs {
-            let mut op = bindings::nf_hook_ops::default();
-            op.hook = Some(Adapter::<T>::hook_callback);
-            op.priv_ = priv_;
-            op.pf = s.family.to_raw();
-            op.hooknum = s.hook.to_raw();
-            op.priority = s.priority;
+            let op = bindings::nf_hook_ops {
+                hook: Some(Adapter::<T>::hook_callback),
+                priv_,
+                pf: s.family.to_raw(),
+                hooknum: s.hook.to_raw(),
+                priority: s.priority,
+                ..Default::default()
+            };
             ops.push(op, GFP_KERNEL)?;
         }
         let n = u32::try_from(ops.len()).map_err(|_| EINVAL)?;

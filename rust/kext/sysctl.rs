@@ -68,14 +68,16 @@ impl<T: Send + Sync + 'static> SysctlRegistration<T> {
         }
         let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
         for (e, b) in entries.iter().zip(bounds.iter()) {
-            let mut t = bindings::ctl_table::default();
-            t.procname = e.name.as_char_ptr();
-            t.data = (e.value)(&data).as_ptr().cast();
-            t.maxlen = core::mem::size_of::<i32>() as i32;
-            t.mode = e.mode;
-            t.proc_handler = Some(bindings::proc_dointvec_minmax);
-            t.extra1 = (&b[0] as *const i32).cast_mut().cast();
-            t.extra2 = (&b[1] as *const i32).cast_mut().cast();
+            let t = bindings::ctl_table {
+                procname: e.name.as_char_ptr(),
+                data: (e.value)(&data).as_ptr().cast(),
+                maxlen: core::mem::size_of::<i32>() as i32,
+                mode: e.mode,
+                proc_handler: Some(bindings::proc_dointvec_minmax),
+                extra1: (&b[0] as *const i32).cast_mut().cast(),
+                extra2: (&b[1] as *const i32).cast_mut().cast(),
+                ..Default::default()
+            };
             table.push(t, GFP_KERNEL)?;
         }
         // SAFETY: `net` is live; `path` is a static string; `table` holds
