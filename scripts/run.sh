@@ -36,8 +36,14 @@ fi
 # Build; in check mode rebuild the Rust crate so its warnings are seen, and
 # count "rustc and clippy report nothing" as a test.
 [ "$mode" = check ] && rm -f "$RCT_ROOT/src/rct_main.o"
-"$RCT_ROOT/scripts/build.sh" >"$results/kdir.txt" 2> >(tee "$results/build.txt" >&2)
+build_rc=0
+"$RCT_ROOT/scripts/build.sh" >"$results/kdir.txt" 2> >(tee "$results/build.txt" >&2) || build_rc=$?
 wait $! # the tee above
+if [ "$build_rc" -ne 0 ]; then
+	rct_log "build failed (exit $build_rc)"
+	[ "$mode" = check ] && echo "$passed passed, $((failed + 1)) failed, $skipped skipped"
+	exit 1
+fi
 kdir=$(cat "$results/kdir.txt")
 if [ "$mode" = check ]; then
 	if grep -E '^(warning|error)(\[|:)' "$results/build.txt" >"$results/warnings.txt"; then
