@@ -10,5 +10,7 @@
 
 #![cfg_attr(not(test), no_std)]
 
+pub mod parse;
 pub mod sizing;
 pub mod stat;
+pub mod tuple;

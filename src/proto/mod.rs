@@ -9,5 +9,7 @@
 //!
 //! C reference: none.
 
+pub mod parse;
 pub mod sizing;
 pub mod stat;
+pub mod tuple;
