@@ -10,7 +10,10 @@
 
 #![cfg_attr(not(test), no_std)]
 
+pub mod hash;
+pub mod line;
 pub mod parse;
 pub mod sizing;
 pub mod stat;
+pub mod track;
 pub mod tuple;

@@ -9,7 +9,10 @@
 //!
 //! C reference: none.
 
+pub mod hash;
+pub mod line;
 pub mod parse;
 pub mod sizing;
 pub mod stat;
+pub mod track;
 pub mod tuple;
