@@ -4,59 +4,154 @@
 //!
 //! Each namespace gets its own hooks, `/proc/net/rct_conntrack`,
 //! `/proc/net/stat/rct_conntrack` and `net.rct.*` sysctls, all sharing one
-//! [`NetCt`].
+//! [`NetCt`]. Entries live in the global [`Table`], tagged with the
+//! namespace's [`Ns`].
 //!
 //! C reference: `nf_conntrack_pernet_init()` and `nf_conntrack_net_init()` in
 //! net/netfilter/nf_conntrack_standalone.c.
 
-use crate::kext::mm;
+use crate::conntrack::{Ns, Table};
 use crate::kext::net::{Net, Pernet, PernetId};
 use crate::kext::netfilter::HookRegistration;
 use crate::kext::proc::{ProcDir, ProcEntry};
+use crate::kext::rcu;
 use crate::kext::sysctl::SysctlRegistration;
-use crate::proto::sizing;
+use crate::kext::time::HZ;
+use crate::proto::track::{Timeout, Timeouts};
 use crate::stats::Stats;
 use crate::{hooks, procfs, sysctl};
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering::Relaxed, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, ArcBorrow};
 
-/// `max` for new namespaces, computed from RAM at module load.
+/// `max` for new namespaces, computed from the table size at module load.
 static DEFAULT_MAX: AtomicI32 = AtomicI32::new(0);
+/// The global table, for namespaces created while the module is loaded
+/// (holds one reference, see [`Published`]).
+static TABLE: AtomicPtr<Table> = AtomicPtr::new(core::ptr::null_mut());
 
-/// Computes the module-wide defaults (call once, before registering).
-pub(crate) fn set_defaults() {
-    let buckets = sizing::default_buckets(mm::totalram_bytes());
-    let max = i32::try_from(sizing::default_max(buckets)).unwrap_or(i32::MAX);
-    DEFAULT_MAX.store(max, Ordering::Relaxed);
+/// The table and defaults, published for namespaces created while the
+/// module is loaded; unpublished on drop (after the pernet subsystem is
+/// unregistered, so no namespace init can be running).
+pub(crate) struct Published(());
+
+impl Published {
+    /// Publishes `table` (taking a reference) and the default `max`.
+    pub(crate) fn new(table: &Arc<Table>, default_max: i32) -> Self {
+        DEFAULT_MAX.store(default_max, Relaxed);
+        let raw = Arc::into_raw(table.clone()).cast_mut();
+        TABLE.store(raw, Ordering::Release);
+        Self(())
+    }
+}
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        let raw = TABLE.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !raw.is_null() {
+            // SAFETY: `raw` came from `Arc::into_raw` in `new` and is
+            // released once (swapped out above).
+            drop(unsafe { Arc::from_raw(raw) });
+        }
+    }
+}
+
+fn table() -> Result<Arc<Table>> {
+    let raw = TABLE.load(Ordering::Acquire);
+    if raw.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: `raw` holds a reference (from `Published::new`) that lives
+    // until `Published` drops, after every namespace init has returned.
+    let b = unsafe { ArcBorrow::from_raw(raw) };
+    Ok(b.into())
 }
 
 /// The `max` a new namespace starts with.
 pub(crate) fn default_max() -> i32 {
-    DEFAULT_MAX.load(Ordering::Relaxed)
+    DEFAULT_MAX.load(Relaxed)
 }
 
 /// Conntrack data of one namespace, shared by its hooks, proc files and sysctls.
 pub(crate) struct NetCt {
-    /// Per-CPU event counters.
-    pub(crate) stats: Stats,
-    /// Entries in the table (`net.rct.count`).
-    pub(crate) count: AtomicU32,
+    /// The global table.
+    pub(crate) table: Arc<Table>,
+    /// Entry count and statistics; entries point here.
+    pub(crate) ns: Ns,
     /// Entry limit (`net.rct.max`).
     pub(crate) max: AtomicI32,
+    /// Count packets and bytes per entry (`net.rct.acct`).
+    pub(crate) acct: AtomicI32,
+    /// Bucket count (`net.rct.buckets`, read-only).
+    pub(crate) buckets: AtomicI32,
+    /// `net.rct.udp_timeout` (seconds).
+    pub(crate) udp_timeout: AtomicI32,
+    /// `net.rct.udp_timeout_stream`.
+    pub(crate) udp_timeout_stream: AtomicI32,
+    /// `net.rct.icmp_timeout`.
+    pub(crate) icmp_timeout: AtomicI32,
+    /// `net.rct.icmpv6_timeout`.
+    pub(crate) icmpv6_timeout: AtomicI32,
+    /// `net.rct.generic_timeout`.
+    pub(crate) generic_timeout: AtomicI32,
+}
+
+impl NetCt {
+    fn new(table: Arc<Table>) -> Result<Self> {
+        let d = Timeouts::DEFAULT;
+        let secs = |v: u32| AtomicI32::new(i32::try_from(v).unwrap_or(i32::MAX));
+        let buckets = i32::try_from(table.buckets()).unwrap_or(i32::MAX);
+        Ok(Self {
+            table,
+            ns: Ns {
+                count: AtomicI32::new(0),
+                stats: Stats::new()?,
+            },
+            max: AtomicI32::new(default_max()),
+            acct: AtomicI32::new(0),
+            buckets: AtomicI32::new(buckets),
+            udp_timeout: secs(d.udp),
+            udp_timeout_stream: secs(d.udp_stream),
+            icmp_timeout: secs(d.icmp),
+            icmpv6_timeout: secs(d.icmpv6),
+            generic_timeout: secs(d.generic),
+        })
+    }
+
+    /// Timeout `t` of this namespace, in jiffies.
+    pub(crate) fn timeout_jiffies(&self, t: Timeout) -> u32 {
+        let secs = match t {
+            Timeout::Udp => &self.udp_timeout,
+            Timeout::UdpStream => &self.udp_timeout_stream,
+            Timeout::Icmp => &self.icmp_timeout,
+            Timeout::Icmpv6 => &self.icmpv6_timeout,
+            Timeout::Generic => &self.generic_timeout,
+        };
+        u32::try_from(secs.load(Relaxed)).unwrap_or(0).saturating_mul(HZ)
+    }
 }
 
 /// Everything rct registered in one namespace.
 ///
-/// Fields drop in declaration order: hooks first (no packet reaches rct
-/// afterwards), then the user interfaces; the shared [`NetCt`] goes with the
-/// last `Arc`.
+/// Teardown order (see `Drop`): hooks first, so no packet reaches rct in
+/// this namespace any more; then its entries leave the table and an RCU
+/// grace period passes (see [`Ns`]); then the user interfaces go, and the
+/// shared [`NetCt`] with the last `Arc`.
 pub(crate) struct NetState {
-    _hooks: HookRegistration<NetCt>,
+    hooks: Option<HookRegistration<NetCt>>,
+    ct: Arc<NetCt>,
     _table_file: ProcEntry<procfs::TableIter>,
     _stat_file: ProcEntry<procfs::StatIter>,
     _sysctl: SysctlRegistration<NetCt>,
+}
+
+impl Drop for NetState {
+    fn drop(&mut self) {
+        drop(self.hooks.take());
+        self.ct.table.flush_ns(self.ct.ns.id());
+        rcu::synchronize();
+    }
 }
 
 /// The pernet subsystem that builds a [`NetState`] for every namespace.
@@ -72,33 +167,28 @@ impl Pernet for Rct {
     }
 
     fn init(net: &Net) -> Result<KBox<NetState>> {
-        let ct = Arc::new(
-            NetCt {
-                stats: Stats::new()?,
-                count: AtomicU32::new(0),
-                max: AtomicI32::new(default_max()),
-            },
-            GFP_KERNEL,
-        )?;
-        // SAFETY (all four): the registrations are owned by the returned
-        // `NetState`, which the pernet layer drops in this namespace's exit,
-        // before the namespace is freed.
-        // The user interfaces come first so no packet is counted in a
-        // namespace whose files failed to appear.
+        let ct = Arc::new(NetCt::new(table()?)?, GFP_KERNEL)?;
+        // The registrations are owned by the returned `NetState`, which the
+        // pernet layer drops in this namespace's exit, before the namespace
+        // is freed: that is the contract of the four `new`s below. The user
+        // interfaces come first so no packet is tracked in a namespace whose
+        // files failed to appear.
         // SAFETY: See above.
         let sysctl =
             unsafe { SysctlRegistration::new(net, c_str!("net/rct"), &sysctl::TABLE, ct.clone()) }?;
         // SAFETY: See above.
-        let stat_file =
-            unsafe { ProcEntry::new(net, ProcDir::NetStat, c_str!("rct_conntrack"), ct.clone()) }?;
+        let stat_file = unsafe {
+            ProcEntry::new(net, ProcDir::NetStat, c_str!("rct_conntrack"), ct.clone())
+        }?;
         // SAFETY: See above.
         let table_file =
             unsafe { ProcEntry::new(net, ProcDir::Net, c_str!("rct_conntrack"), ct.clone()) }?;
         // SAFETY: See above.
-        let hooks = unsafe { HookRegistration::new(net, &hooks::CONNTRACK_HOOKS, ct) }?;
+        let hooks = unsafe { HookRegistration::new(net, &hooks::CONNTRACK_HOOKS, ct.clone()) }?;
         Ok(KBox::new(
             NetState {
-                _hooks: hooks,
+                hooks: Some(hooks),
+                ct,
                 _table_file: table_file,
                 _stat_file: stat_file,
                 _sysctl: sysctl,

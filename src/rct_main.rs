@@ -11,6 +11,9 @@
 #[path = "../rust/kext/mod.rs"]
 mod kext;
 
+mod conn;
+mod conntrack;
+mod gc;
 mod hooks;
 mod netns;
 mod procfs;
@@ -19,6 +22,7 @@ mod stats;
 mod sysctl;
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 module! {
     type: RctModule,
@@ -34,19 +38,38 @@ module! {
 #[used]
 static MODINFO_VERSION: [u8; 14] = *b"version=0.1.0\0";
 
-/// The loaded module. Dropping it tears everything down: unregistering the
-/// pernet subsystem runs every namespace's exit, which unregisters that
-/// namespace's hooks, then its proc files and sysctls (see [`netns::NetState`]).
+/// The loaded module.
+///
+/// Fields drop in declaration order, which is the teardown order:
+/// unregistering the pernet subsystem runs every namespace's exit (hooks
+/// off, entries flushed, proc files and sysctls removed); then the GC
+/// stops; then the table goes, after `rcu_barrier()` has run every pending
+/// free.
 struct RctModule {
     _pernet: kext::net::PernetRegistration<netns::Rct>,
+    _published: netns::Published,
+    _gc: Pin<KBox<gc::Gc>>,
+    _table: Arc<conntrack::Table>,
 }
 
 impl kernel::Module for RctModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        netns::set_defaults();
+        let buckets = proto::sizing::default_buckets(kext::mm::totalram_bytes());
+        let max = proto::sizing::default_max(buckets);
+        let table = Arc::new(conntrack::Table::new(buckets)?, GFP_KERNEL)?;
+        // SAFETY: Called once, right after allocation, before any other use;
+        // the `Arc` keeps the table at this address.
+        unsafe { table.init() };
+        let gc = gc::Gc::start(table.clone())?;
+        let published = netns::Published::new(&table, i32::try_from(max).unwrap_or(i32::MAX));
         let pernet = kext::net::PernetRegistration::new()?;
-        pr_info!("loaded (max {} per netns)\n", netns::default_max());
-        Ok(Self { _pernet: pernet })
+        pr_info!("loaded: {} buckets, max {} per netns\n", buckets, max);
+        Ok(Self {
+            _pernet: pernet,
+            _published: published,
+            _gc: gc,
+            _table: table,
+        })
     }
 }
 

@@ -5,12 +5,27 @@
 //! C reference: `nf_ct_sysctl_table[]` in net/netfilter/nf_conntrack_standalone.c.
 
 use crate::kext::sysctl::IntSysctl;
+use crate::kext::time::HZ;
 use crate::netns::NetCt;
 use kernel::c_str;
 
+/// Largest timeout in seconds: timeouts become 32-bit jiffies deadlines,
+/// compared with wrapping arithmetic, so they stay below 2^31 jiffies.
+const MAX_TIMEOUT: i32 = (i32::MAX as u32 / HZ) as i32;
+
+const fn timeout(name: &'static kernel::str::CStr, value: fn(&NetCt) -> &core::sync::atomic::AtomicI32) -> IntSysctl<NetCt> {
+    IntSysctl {
+        name,
+        mode: 0o644,
+        min: 0,
+        max: MAX_TIMEOUT,
+        value,
+    }
+}
+
 /// The table registered as `net/rct` in every namespace.
-pub(crate) static TABLE: [IntSysctl<NetCt>; 1] = [
-    // `net.rct.max`: entry limit of this namespace's table.
+pub(crate) static TABLE: [IntSysctl<NetCt>; 9] = [
+    // Entry limit of this namespace.
     IntSysctl {
         name: c_str!("max"),
         mode: 0o644,
@@ -18,4 +33,33 @@ pub(crate) static TABLE: [IntSysctl<NetCt>; 1] = [
         max: i32::MAX,
         value: |ct| &ct.max,
     },
+    // Entries of this namespace (read-only).
+    IntSysctl {
+        name: c_str!("count"),
+        mode: 0o444,
+        min: 0,
+        max: i32::MAX,
+        value: |ct| &ct.ns.count,
+    },
+    // Hash buckets of the (global) table (read-only).
+    IntSysctl {
+        name: c_str!("buckets"),
+        mode: 0o444,
+        min: 0,
+        max: i32::MAX,
+        value: |ct| &ct.buckets,
+    },
+    // Keep per-entry packet and byte counters (for entries created from now on).
+    IntSysctl {
+        name: c_str!("acct"),
+        mode: 0o644,
+        min: 0,
+        max: 1,
+        value: |ct| &ct.acct,
+    },
+    timeout(c_str!("udp_timeout"), |ct| &ct.udp_timeout),
+    timeout(c_str!("udp_timeout_stream"), |ct| &ct.udp_timeout_stream),
+    timeout(c_str!("icmp_timeout"), |ct| &ct.icmp_timeout),
+    timeout(c_str!("icmpv6_timeout"), |ct| &ct.icmpv6_timeout),
+    timeout(c_str!("generic_timeout"), |ct| &ct.generic_timeout),
 ];

@@ -8,7 +8,13 @@
  * order, as upstream rust/helpers/helpers.c does.
  */
 
+#include "jiffies.c"
 #include "mm.c"
 #include "net.c"
+#include "netdevice.c"
 #include "percpu.c"
 #include "proc_fs.c"
+#include "rcupdate.c"
+#include "skbuff.c"
+#include "spinlock.c"
+#include "workqueue.c"

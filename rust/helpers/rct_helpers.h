@@ -15,20 +15,55 @@ struct net;
 struct seq_file;
 struct file;
 struct inode;
+struct sk_buff;
+struct net_device;
+struct delayed_work;
+struct work_struct;
+typedef struct spinlock spinlock_t;
 
 /* net.c */
 void *rct_helper_net_generic(const struct net *net, unsigned int id);
+
+/* netdevice.c */
+unsigned int rct_helper_netdev_flags(const struct net_device *dev);
 
 /* percpu.c */
 void __percpu *rct_helper___alloc_percpu(size_t size, size_t align);
 void *rct_helper_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
 void rct_helper_this_cpu_inc(unsigned int __percpu *ptr);
 unsigned int rct_helper_nr_cpu_ids(void);
+unsigned int rct_helper_raw_smp_processor_id(void);
 bool rct_helper_cpu_possible(unsigned int cpu);
+
+/* rcupdate.c */
+void rct_helper_rcu_read_lock(void);
+void rct_helper_rcu_read_unlock(void);
+
+/* skbuff.c */
+void *rct_helper_skb_header_pointer(const struct sk_buff *skb, int offset, int len,
+				    void *buffer);
+int rct_helper_skb_network_offset(const struct sk_buff *skb);
+
+/* spinlock.c */
+void rct_helper_spin_lock_init(spinlock_t *lock);
+void rct_helper_spin_lock_bh(spinlock_t *lock);
+void rct_helper_spin_unlock_bh(spinlock_t *lock);
+void rct_helper_spin_lock_nested(spinlock_t *lock, int subclass);
+void rct_helper_spin_unlock(spinlock_t *lock);
+
+/* workqueue.c */
+struct workqueue_struct;
+void rct_helper_INIT_DELAYED_WORK(struct delayed_work *dwork,
+				  void (*func)(struct work_struct *work));
+bool rct_helper_queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dwork,
+				   unsigned long delay);
 
 /* proc_fs.c */
 void *rct_helper_pde_data(const struct inode *inode);
 struct inode *rct_helper_file_inode(const struct file *f);
+
+/* jiffies.c */
+unsigned long rct_helper_jiffies(void);
 
 /* mm.c */
 unsigned long rct_helper_totalram_pages(void);

@@ -168,3 +168,9 @@ impl<T: Pernet> Drop for PernetRegistration<T> {
         unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
     }
 }
+
+/// Whether a rate-limited networking message may be printed now (`net_ratelimit()`).
+pub(crate) fn ratelimit() -> bool {
+    // SAFETY: `net_ratelimit()` may be called from any context.
+    unsafe { bindings::net_ratelimit() != 0 }
+}

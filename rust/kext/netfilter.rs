@@ -100,12 +100,15 @@ pub(crate) mod priority {
 pub(crate) enum Verdict {
     /// `NF_ACCEPT`: continue traversal.
     Accept,
+    /// `NF_DROP`: free the packet.
+    Drop,
 }
 
 impl Verdict {
     fn to_raw(self) -> u32 {
         match self {
             Verdict::Accept => bindings::NF_ACCEPT,
+            Verdict::Drop => bindings::NF_DROP,
         }
     }
 }
@@ -121,11 +124,23 @@ pub(crate) struct HookSpec {
     pub(crate) priority: i32,
 }
 
+/// Where a packet is, as far as a hook needs to know.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HookState {
+    /// The hook point.
+    pub(crate) hook: Hook,
+    /// The protocol family.
+    pub(crate) family: Family,
+    /// The packet arrived on a loopback device (it already passed this
+    /// namespace's output hooks).
+    pub(crate) from_loopback: bool,
+}
+
 /// Packet hooks. Hooks run in atomic context under `rcu_read_lock()`: they
 /// must not sleep and must allocate with `GFP_ATOMIC`.
 pub(crate) trait Hooks: Send + Sync + 'static {
     /// Called for every packet at a registered hook point.
-    fn hook(&self, hook: Hook, family: Family, skb: &SkBuff) -> Verdict;
+    fn hook(&self, state: &HookState, skb: &SkBuff) -> Verdict;
 }
 
 /// The C callback that forwards to a [`Hooks`] implementation.
@@ -148,11 +163,23 @@ impl<T: Hooks> Adapter<T> {
         // SAFETY: Per the function's contract `priv_` is a live `T`.
         let data = unsafe { &*priv_.cast_const().cast::<T>() };
         // SAFETY: Per the function's contract `state` is valid for the call.
-        let (hook, pf) = unsafe { ((*state).hook, (*state).pf) };
+        let (hook, pf, indev) = unsafe { ((*state).hook, (*state).pf, (*state).in_) };
+        let from_loopback = !indev.is_null()
+            // SAFETY: A non-null `in` device is live for the hook call.
+            && unsafe { bindings::rct_helper_netdev_flags(indev) }
+                & bindings::net_device_flags_IFF_LOOPBACK
+                != 0;
         // SAFETY: Per the function's contract `skb` is live for the call.
         let skb = unsafe { SkBuff::from_raw(skb) };
         match (Hook::from_raw(hook), Family::from_raw(pf)) {
-            (Some(hook), Some(family)) => data.hook(hook, family, skb).to_raw(),
+            (Some(hook), Some(family)) => {
+                let st = HookState {
+                    hook,
+                    family,
+                    from_loopback,
+                };
+                data.hook(&st, skb).to_raw()
+            }
             // Never registered for anything else; leave such packets alone.
             _ => bindings::NF_ACCEPT,
         }

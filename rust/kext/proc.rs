@@ -53,15 +53,22 @@ impl fmt::Write for SeqFile {
 }
 
 /// The content of a seq_file-backed proc file, as a cursor over records.
-pub(crate) trait SeqIter: Sized + Send {
+///
+/// A cursor lives from `start` to `stop` within one `read()` (so it may hold
+/// an RCU read lock); `State` persists across reads of the same open file,
+/// so the next `start` can resume where the last read stopped.
+pub(crate) trait SeqIter: Sized {
     /// Data the file shows (per-namespace state, shared with the registration).
     type Data: Send + Sync + 'static;
 
+    /// Per-open-file state kept between reads.
+    type State: Copy + Default;
+
     /// A cursor on record `pos`, or `None` if there is no such record.
-    fn start(data: &Self::Data, pos: u64) -> Option<Self>;
+    fn start(data: &Self::Data, state: &mut Self::State, pos: u64) -> Option<Self>;
 
     /// Moves to the next record; `false` when there is none.
-    fn next(&mut self, data: &Self::Data) -> bool;
+    fn next(&mut self, data: &Self::Data, state: &mut Self::State) -> bool;
 
     /// Writes the current record.
     fn show(&self, data: &Self::Data, m: &mut SeqFile) -> fmt::Result;
@@ -69,11 +76,24 @@ pub(crate) trait SeqIter: Sized + Send {
 
 /// The seq_file private area (`state_size` bytes, zeroed by `seq_open_net`).
 #[repr(C)]
-struct Private<C> {
+struct Private<C: SeqIter> {
     /// Must come first: `seq_file_net()` reads it.
     net: bindings::seq_net_private,
     live: bool,
+    has_state: bool,
+    state: MaybeUninit<C::State>,
     cursor: MaybeUninit<C>,
+}
+
+impl<C: SeqIter> Private<C> {
+    fn state(&mut self) -> &mut C::State {
+        if !self.has_state {
+            self.state.write(C::State::default());
+            self.has_state = true;
+        }
+        // SAFETY: Initialised above or by an earlier call (`has_state`).
+        unsafe { self.state.assume_init_mut() }
+    }
 }
 
 struct Adapter<C: SeqIter>(core::marker::PhantomData<C>);
@@ -101,7 +121,8 @@ impl<C: SeqIter> Adapter<C> {
         let data = unsafe { &*bindings::rct_helper_pde_data(inode).cast::<C::Data>() };
         // SAFETY: `seq_open_net` allocated `size_of::<Private<C>>()` zeroed,
         // suitably aligned bytes (kzalloc) as `private`; all-zero is a valid
-        // `Private<C>` (`live == false`, cursor uninitialised). seq operations
+        // `Private<C>` (`live` and `has_state` false, the rest
+        // uninitialised). `State: Copy` needs no drop when the area is freed. seq operations
         // of one file are serialised by its mutex, so the access is exclusive.
         let private = unsafe { &mut *(*m).private.cast::<Private<C>>() };
         (data, private)
@@ -131,7 +152,7 @@ impl<C: SeqIter> Adapter<C> {
         let Ok(pos) = u64::try_from(unsafe { *pos }) else {
             return core::ptr::null_mut();
         };
-        match C::start(data, pos) {
+        match C::start(data, p.state(), pos) {
             Some(c) => {
                 p.cursor.write(c);
                 p.live = true;
@@ -158,9 +179,12 @@ impl<C: SeqIter> Adapter<C> {
         if !p.live {
             return core::ptr::null_mut();
         }
+        let mut state = *p.state();
         // SAFETY: `live` means the cursor is initialised.
         let c = unsafe { p.cursor.assume_init_mut() };
-        if c.next(data) {
+        let more = c.next(data, &mut state);
+        *p.state() = state;
+        if more {
             p.cursor.as_mut_ptr().cast()
         } else {
             Self::drop_cursor(p);

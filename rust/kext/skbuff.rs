@@ -2,6 +2,10 @@
 
 //! Socket buffers (`struct sk_buff`), as borrowed by netfilter hooks.
 //!
+//! Packet bytes are only read through [`SkBuff::header`], which copies a
+//! fixed-size header out of the packet like `skb_header_pointer()` (linear
+//! or paged data alike) and fails when the bytes are not there.
+//!
 //! C reference: include/linux/skbuff.h.
 
 use super::bindings;
@@ -26,5 +30,45 @@ impl SkBuff {
         // CAST: `SkBuff` is a transparent wrapper of `sk_buff`.
         // SAFETY: The caller guarantees validity for `'a`.
         unsafe { &*ptr.cast::<SkBuff>() }
+    }
+
+    /// The buffer's address: identifies this `sk_buff` while it is alive.
+    pub(crate) fn id(&self) -> usize {
+        self.0.get() as usize
+    }
+
+    /// Bytes of packet data from `skb->data` (`skb->len`).
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: By the type invariant the skb is live; the hook's caller
+        // owns it and does not change `len` during the hook.
+        unsafe { (*self.0.get()).len }
+    }
+
+    /// Offset of the network header from `skb->data` (may be negative).
+    pub(crate) fn network_offset(&self) -> i32 {
+        // SAFETY: By the type invariant the skb is live.
+        unsafe { bindings::rct_helper_skb_network_offset(self.0.get()) }
+    }
+
+    /// Copies `N` bytes at `offset` from `skb->data`, or `None` if the
+    /// packet is shorter.
+    pub(crate) fn header<const N: usize>(&self, offset: usize) -> Option<[u8; N]> {
+        let off = i32::try_from(offset).ok()?;
+        let len = i32::try_from(N).ok()?;
+        let mut buf = [0u8; N];
+        // SAFETY: The skb is live (type invariant); `buf` has room for `len`
+        // bytes; `skb_header_pointer` checks the range against the packet.
+        let p = unsafe {
+            bindings::rct_helper_skb_header_pointer(self.0.get(), off, len, buf.as_mut_ptr().cast())
+        };
+        if p.is_null() {
+            return None;
+        }
+        if p.cast::<u8>() != buf.as_mut_ptr() {
+            // SAFETY: A non-null result that is not `buf` points to `len`
+            // contiguous bytes of linear packet data.
+            unsafe { core::ptr::copy_nonoverlapping(p.cast::<u8>(), buf.as_mut_ptr(), N) };
+        }
+        Some(buf)
     }
 }

@@ -19,7 +19,7 @@ for r in "${ranges[@]}"; do
 	ncpus=$((ncpus + hi - lo + 1))
 done
 
-header="entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart prerouting localin localout postrouting"
+header="entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart prerouting localin localout postrouting unconfirmed_drop"
 for ns in "" "$early" "$late"; do
 	name=${ns:-init}
 	name=${name%-*}
@@ -33,7 +33,7 @@ for ns in "" "$early" "$late"; do
 	stat=$(in_ns "$ns" cat /proc/net/stat/rct_conntrack)
 	[ "$(head -n 1 <<<"$stat")" = "$header" ] && pass "$name: stat header" ||
 		fail "$name: stat header is '$(head -n 1 <<<"$stat")'"
-	lines=$(tail -n +2 <<<"$stat" | grep -cE '^[0-9a-f]{8}  ([0-9a-f]{8} ){12} ([0-9a-f]{8} ){7}[0-9a-f]{8}$')
+	lines=$(tail -n +2 <<<"$stat" | grep -cE '^[0-9a-f]{8}  ([0-9a-f]{8} ){12} ([0-9a-f]{8} ){8}[0-9a-f]{8}$')
 	[ "$lines" = "$ncpus" ] && pass "$name: $ncpus well-formed CPU lines" ||
 		fail "$name: $lines well-formed CPU lines, want $ncpus"
 	# The table is empty until the conntrack engine tracks flows.

@@ -24,6 +24,11 @@ pub trait Packet {
     /// Length of the packet from the network header on.
     fn len(&self) -> usize;
 
+    /// Whether the packet has no bytes at all.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Copies `N` bytes at `off`, or `None` if they are not all there.
     fn read<const N: usize>(&self, off: usize) -> Option<[u8; N]>;
 }

@@ -4,8 +4,10 @@
 //!
 //! The file has nf_conntrack's layout (a header line, then one line of hex
 //! counters per possible CPU) so `lnstat` and scripts written for
-//! `/proc/net/stat/nf_conntrack` read it unchanged. rct appends four columns
-//! of its own after nf's seventeen: packets seen at each conntrack hook point.
+//! `/proc/net/stat/nf_conntrack` read it unchanged. rct appends five columns
+//! of its own after nf's seventeen: packets seen at each conntrack hook
+//! point, and unconfirmed entries discarded because their packet was
+//! dropped before it was confirmed.
 //!
 //! C reference: `ct_cpu_seq_show()` in net/netfilter/nf_conntrack_standalone.c
 //! and `struct ip_conntrack_stat` in include/linux/netfilter/nf_conntrack_common.h.
@@ -44,10 +46,13 @@ pub enum Stat {
     LocalOut,
     /// Packets seen by the POST_ROUTING hook.
     PostRouting,
+    /// Unconfirmed entries discarded because their packet never reached a
+    /// confirm hook (dropped by a filter between the hooks).
+    UnconfirmedDrop,
 }
 
 /// Number of per-CPU counters.
-pub const NSTATS: usize = Stat::PostRouting as usize + 1;
+pub const NSTATS: usize = Stat::UnconfirmedDrop as usize + 1;
 
 /// One CPU's counters, indexed by [`Stat`]. Counters wrap like nf's `unsigned int`s.
 pub type CpuStats = [u32; NSTATS];
@@ -55,7 +60,7 @@ pub type CpuStats = [u32; NSTATS];
 /// Header line: nf_conntrack's columns, then rct's per-hook packet columns.
 pub const HEADER: &str = "entries  clashres found new invalid ignore delete chainlength \
 insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete \
-search_restart prerouting localin localout postrouting\n";
+search_restart prerouting localin localout postrouting unconfirmed_drop\n";
 
 /// Reads counter `s` of a CPU snapshot.
 pub fn get(stats: &CpuStats, s: Stat) -> u32 {
@@ -72,7 +77,7 @@ pub fn write_cpu_line<W: fmt::Write>(w: &mut W, entries: u32, stats: &CpuStats) 
         w,
         "{:08x}  {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} \
          {:08x} {:08x} {:08x} {:08x} {:08x}  {:08x} {:08x} {:08x} {:08x} \
-         {:08x} {:08x} {:08x} {:08x}",
+         {:08x} {:08x} {:08x} {:08x} {:08x}",
         entries,
         g(Stat::ClashResolve),
         g(Stat::Found),
@@ -94,6 +99,7 @@ pub fn write_cpu_line<W: fmt::Write>(w: &mut W, entries: u32, stats: &CpuStats) 
         g(Stat::LocalIn),
         g(Stat::LocalOut),
         g(Stat::PostRouting),
+        g(Stat::UnconfirmedDrop),
     )
 }
 
@@ -107,7 +113,7 @@ mod tests {
                   insert_failed drop early_drop icmp_error  expect_new expect_create \
                   expect_delete search_restart";
         assert!(HEADER.starts_with(nf));
-        assert_eq!(HEADER.split_whitespace().count(), 17 + 4);
+        assert_eq!(HEADER.split_whitespace().count(), 17 + 5);
     }
 
     #[test]
@@ -124,7 +130,7 @@ mod tests {
             s,
             "00000007  00000002 00000010 00000000 00000000 00000000 00000000 00000000 \
              00000000 00000000 00000000 00000000 00000000  00000000 00000000 00000000 deadbeef \
-             00000003 00000000 00000000 ffffffff\n"
+             00000003 00000000 00000000 ffffffff 00000000\n"
         );
         let cols: Vec<&str> = s.split_whitespace().collect();
         let names: Vec<&str> = HEADER.split_whitespace().collect();
@@ -152,6 +158,7 @@ mod tests {
             Stat::LocalIn,
             Stat::LocalOut,
             Stat::PostRouting,
+            Stat::UnconfirmedDrop,
         ];
         assert_eq!(all.len(), NSTATS);
         for (i, s) in all.iter().enumerate() {

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One tracked connection (`struct nf_conn`'s counterpart).
+//!
+//! An entry stores its original tuple only: rct does no NAT, so the reply
+//! tuple is always the inverse. It is linked into two hash chains, one per
+//! direction, through `next`. Timeouts are absolute deadlines in 32-bit
+//! jiffies, compared with wrapping arithmetic as nf does.
+//!
+//! Memory: 144 bytes per entry in a dedicated slab cache (nf_conntrack:
+//! a 256-byte object for `struct nf_conn`, more with extensions).
+//!
+//! C reference: include/net/netfilter/nf_conntrack.h.
+
+use crate::kext::rcu::{RcuFree, RcuHead};
+use crate::proto::line::Counter;
+use crate::proto::track::{status, time_after, Dir};
+use crate::proto::tuple::Tuple;
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+/// rct-internal status bit: the entry keeps packet/byte counters (it was
+/// created while `net.rct.acct` was on, like nf's acct extension).
+pub(crate) const STATUS_ACCT: u32 = 1 << 31;
+
+/// A connection entry.
+#[repr(C)]
+pub(crate) struct Conn {
+    /// Hash chain links per direction: the next entry's address with its
+    /// direction in bit 0, or 0 at the end of the chain.
+    pub(crate) next: [AtomicUsize; 2],
+    /// The original-direction tuple.
+    pub(crate) orig: Tuple,
+    /// Owning namespace: the address of its entry counter, which also
+    /// identifies the namespace in lookups.
+    pub(crate) ns: usize,
+    /// Expiry deadline (jiffies).
+    pub(crate) timeout: AtomicU32,
+    /// Status bits ([`status`] and [`STATUS_ACCT`]).
+    pub(crate) status: AtomicU32,
+    /// Jiffies after which a replied UDP flow is a stream (creation + 2 s).
+    pub(crate) stream_at: u32,
+    /// Jiffies at creation.
+    pub(crate) born: u32,
+    /// Connection mark.
+    pub(crate) mark: AtomicU32,
+    /// Zone id.
+    pub(crate) zone: u16,
+    /// Packets and bytes, original then reply direction.
+    acct: [AtomicU64; 4],
+    rcu: RcuHead,
+}
+
+impl Conn {
+    /// A new, unconfirmed entry for `orig` in namespace `ns`.
+    pub(crate) fn new(orig: Tuple, ns: usize, now: u32, deadline: u32, stream_at: u32, acct: bool) -> Self {
+        Self {
+            next: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            orig,
+            ns,
+            timeout: AtomicU32::new(deadline),
+            status: AtomicU32::new(if acct { STATUS_ACCT } else { 0 }),
+            stream_at,
+            born: now,
+            mark: AtomicU32::new(0),
+            zone: 0,
+            acct: [
+                AtomicU64::new(0),
+                AtomicU64::new(0),
+                AtomicU64::new(0),
+                AtomicU64::new(0),
+            ],
+            rcu: RcuHead::new(),
+        }
+    }
+
+    /// Status bits.
+    pub(crate) fn status(&self) -> u32 {
+        self.status.load(Relaxed)
+    }
+
+    /// Sets status bits.
+    pub(crate) fn set_status(&self, bits: u32) {
+        if self.status() & bits != bits {
+            self.status.fetch_or(bits, Relaxed);
+        }
+    }
+
+    /// Whether the entry has expired at `now`.
+    pub(crate) fn expired(&self, now: u32) -> bool {
+        time_after(now, self.timeout.load(Relaxed))
+    }
+
+    /// Sets the expiry deadline.
+    pub(crate) fn refresh(&self, deadline: u32) {
+        if self.timeout.load(Relaxed) != deadline {
+            self.timeout.store(deadline, Relaxed);
+        }
+    }
+
+    /// Counts a packet of `bytes` in direction `dir`, if the entry keeps counters.
+    pub(crate) fn account(&self, dir: Dir, bytes: u32) {
+        if self.status() & STATUS_ACCT == 0 {
+            return;
+        }
+        let i = dir as usize * 2;
+        if let Some([p, b]) = self.acct.get(i..i + 2) {
+            p.fetch_add(1, Relaxed);
+            b.fetch_add(u64::from(bytes), Relaxed);
+        }
+    }
+
+    /// Adds another entry's counters to this one's (clash merge).
+    pub(crate) fn merge_counters(&self, other: &Conn) {
+        for (a, b) in self.acct.iter().zip(other.acct.iter()) {
+            a.fetch_add(b.load(Relaxed), Relaxed);
+        }
+    }
+
+    /// Both directions' counters, if the entry keeps them.
+    pub(crate) fn counters(&self) -> Option<[Counter; 2]> {
+        if self.status() & STATUS_ACCT == 0 {
+            return None;
+        }
+        let c = |i: usize| Counter {
+            packets: self.acct[i].load(Relaxed),
+            bytes: self.acct[i + 1].load(Relaxed),
+        };
+        Some([c(0), c(2)])
+    }
+
+    /// Whether the entry is being removed.
+    pub(crate) fn dying(&self) -> bool {
+        self.status() & status::DYING != 0
+    }
+}
+
+/// The entry cache `RcuFree::free` returns entries to, set while the table exists.
+pub(crate) static CACHE: core::sync::atomic::AtomicPtr<crate::kext::slab::Cache<Conn>> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+// SAFETY: `rcu` is a field of `Conn`, at the offset given.
+unsafe impl RcuFree for Conn {
+    const HEAD_OFFSET: usize = core::mem::offset_of!(Conn, rcu);
+
+    unsafe fn free(this: *mut Self) {
+        let cache = CACHE.load(core::sync::atomic::Ordering::Acquire);
+        if let (Some(cache), Some(p)) = (
+            // SAFETY: The table keeps the cache alive until `rcu_barrier()`
+            // has run every pending free (see `Table`'s drop).
+            unsafe { cache.as_ref() },
+            core::ptr::NonNull::new(this),
+        ) {
+            // SAFETY: `this` came from this cache and is freed once (contract).
+            unsafe { cache.free(p) };
+        }
+    }
+}

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The connection table: one global RCU hash table shared by all network
+//! namespaces, plus per-CPU parking for unconfirmed entries.
+//!
+//! Design (as nf_conntrack since 4.x): one table for all namespaces, with the
+//! namespace mixed into the hash and compared on lookup. Per-namespace tables
+//! would cost every namespace a full bucket array (512 KiB at 65536
+//! buckets), which does not scale to thousands of containers; the global
+//! table also makes `net.rct.buckets` one machine-wide knob, as nf's is.
+//!
+//! - Every entry sits in two chains: under the hash of its original tuple
+//!   and of its reply tuple. A chain link is the entry's address with the
+//!   direction in bit 0.
+//! - Lookups walk chains under `rcu_read_lock()` with acquire loads and take
+//!   no lock. Entries are linked at the chain head with a release store and
+//!   freed only after a grace period (`call_rcu`), so a reader never sees
+//!   freed memory; unlinked entries keep their `next`, so a reader standing
+//!   on one still reaches the rest of its chain.
+//! - Writers (confirm, kill) hold the lock stripes of both chains, taken in
+//!   index order with BHs off (`nf_conntrack_double_lock()`).
+//! - The hash is SipHash-1-3 keyed with a random key per module load.
+//!
+//! Two-phase insert: the first packet of a flow creates an unconfirmed
+//! entry, parked on the current CPU keyed by the packet's `sk_buff` address
+//! (rct cannot use `skb->_nfct`, which belongs to nf_conntrack). The confirm
+//! hook (LOCAL_IN / POST_ROUTING) takes it back by the same address and
+//! inserts it. A packet dropped in between leaves its entry parked; such
+//! entries are evicted when their CPU needs the slot or by the GC after
+//! [`UNCONFIRMED_MAX_AGE`], and counted as `unconfirmed_drop`. NAT by
+//! nf_conntrack does not disturb this: the `sk_buff` stays the same while
+//! its addresses change.
+//!
+//! C reference: net/netfilter/nf_conntrack_core.c (`__nf_conntrack_find_get()`,
+//! `__nf_conntrack_confirm()`, `nf_ct_resolve_clash()`, `early_drop()`).
+
+use crate::conn::{Conn, CACHE};
+use crate::kext::percpu;
+use crate::kext::rcu::{self, Guard, RcuHead};
+use crate::kext::slab::{Cache, Gfp};
+use crate::kext::spinlock::{lock_two, BhLock};
+use crate::kext::{random, time};
+use crate::proto::hash::{bucket, tuple_hash, Key};
+use crate::proto::stat::Stat;
+use crate::proto::track::{status, Dir};
+use crate::proto::tuple::Tuple;
+use crate::stats::Stats;
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use kernel::alloc::KVVec;
+use kernel::c_str;
+use kernel::prelude::*;
+
+/// Lock stripes for the hash chains (nf: `CONNTRACK_LOCKS`).
+const LOCKS: usize = 1024;
+/// Parking slots per CPU for unconfirmed entries.
+const SLOTS: usize = 8;
+/// Unconfirmed entries older than this (jiffies) are reaped: their packet
+/// was dropped before it reached a confirm hook.
+pub(crate) const UNCONFIRMED_MAX_AGE: u32 = time::HZ;
+/// Buckets early drop inspects (nf: 8, after `NF_CT_EVICTION_RANGE`).
+const EARLY_DROP_BUCKETS: u32 = 8;
+
+/// What the table keeps of a namespace: its entry count and statistics.
+/// Entries point to their namespace's `Ns` (`Conn::ns`).
+///
+/// Lifetime rule: an `Ns` outlives its entries. A namespace first stops its
+/// hooks, then [`Table::flush_ns`], then waits for an RCU grace period
+/// before freeing its `Ns`; everyone who touches an entry's `Ns` does so
+/// inside an RCU read-side section in which the entry was still linked or
+/// parked.
+pub(crate) struct Ns {
+    /// Entries (unconfirmed included), `net.rct.count`.
+    pub(crate) count: AtomicI32,
+    /// Per-CPU statistics.
+    pub(crate) stats: Stats,
+}
+
+impl Ns {
+    /// The identity entries carry.
+    pub(crate) fn id(&self) -> usize {
+        self as *const Ns as usize
+    }
+}
+
+/// The namespace of an entry.
+///
+/// # Safety
+///
+/// The caller is inside an RCU read-side section in which `c` was linked in
+/// the table or parked (see [`Ns`]).
+pub(crate) unsafe fn ns_of(c: &Conn) -> &Ns {
+    // SAFETY: Per the contract and `Ns`'s lifetime rule, the namespace is alive.
+    unsafe { &*(c.ns as *const Ns) }
+}
+
+/// Result of confirming an entry.
+pub(crate) enum Confirm {
+    /// Inserted into the table.
+    Inserted,
+    /// The same flow was confirmed first by another packet: this entry's
+    /// counters went to the winner and the entry was freed.
+    Clash,
+    /// Another flow holds the reply tuple; the entry was freed.
+    Failed,
+}
+
+/// A parking slot.
+#[derive(Clone, Copy)]
+struct Slot {
+    skb: usize,
+    conn: Option<NonNull<Conn>>,
+}
+
+/// One CPU's parked unconfirmed entries.
+#[repr(align(64))]
+struct Ring {
+    lock: BhLock,
+    used: AtomicU32,
+    slots: UnsafeCell<[Slot; SLOTS]>,
+}
+
+/// The global connection table.
+pub(crate) struct Table {
+    heads: KVVec<AtomicUsize>,
+    nbuckets: u32,
+    locks: KVec<BhLock>,
+    rings: KVec<Ring>,
+    key: Key,
+    cache: Cache<Conn>,
+}
+
+// SAFETY: The raw pointers in the rings are entries owned by the table and
+// only touched under the ring's lock; everything else is atomics and locks.
+unsafe impl Send for Table {}
+// SAFETY: As above.
+unsafe impl Sync for Table {}
+
+fn link(c: NonNull<Conn>, dir: Dir) -> usize {
+    c.as_ptr() as usize | dir as usize
+}
+
+/// The entry and direction a chain link designates.
+///
+/// # Safety
+///
+/// `l` is a non-zero link read from a chain of the table under an RCU read
+/// lock (or a chain lock) that is held for `'g`.
+unsafe fn unlink_ref<'g>(l: usize) -> (&'g Conn, Dir) {
+    let dir = if l & 1 == 0 { Dir::Original } else { Dir::Reply };
+    // SAFETY: Per the contract the entry is live until the lock ends: it is
+    // freed only after a grace period following its unlinking.
+    (unsafe { &*((l & !1) as *const Conn) }, dir)
+}
+
+impl Table {
+    /// Allocates a table of `nbuckets` buckets (may sleep). Call
+    /// [`Table::init`] once it is at its final address.
+    pub(crate) fn new(nbuckets: u32) -> Result<Self> {
+        let n = usize::try_from(nbuckets.max(1)).map_err(|_| EINVAL)?;
+        let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            heads.push(AtomicUsize::new(0), GFP_KERNEL)?;
+        }
+        let mut locks = KVec::with_capacity(LOCKS, GFP_KERNEL)?;
+        for _ in 0..LOCKS {
+            locks.push(BhLock::uninit(), GFP_KERNEL)?;
+        }
+        let ncpu = usize::try_from(percpu::nr_cpu_ids()).map_err(|_| EINVAL)?;
+        let mut rings = KVec::with_capacity(ncpu, GFP_KERNEL)?;
+        for _ in 0..ncpu {
+            rings.push(
+                Ring {
+                    lock: BhLock::uninit(),
+                    used: AtomicU32::new(0),
+                    slots: UnsafeCell::new(
+                        [Slot {
+                            skb: 0,
+                            conn: None,
+                        }; SLOTS],
+                    ),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(Self {
+            heads,
+            nbuckets: nbuckets.max(1),
+            locks,
+            rings,
+            key: Key(random::u64(), random::u64()),
+            cache: Cache::new(c_str!("rct_conn"))?,
+        })
+    }
+
+    /// Initialises the locks in place and publishes the entry cache.
+    ///
+    /// # Safety
+    ///
+    /// Called once, before any other use, with the table at its final
+    /// address (it never moves afterwards).
+    pub(crate) unsafe fn init(&self) {
+        for l in self.locks.iter() {
+            // SAFETY: Unused, at its final address (contract).
+            unsafe { l.init() };
+        }
+        for r in self.rings.iter() {
+            // SAFETY: As above.
+            unsafe { r.lock.init() };
+        }
+        let cache = (&self.cache as *const Cache<Conn>).cast_mut();
+        CACHE.store(cache, Ordering::Release);
+    }
+
+    /// Number of buckets.
+    pub(crate) fn buckets(&self) -> u32 {
+        self.nbuckets
+    }
+
+    fn bucket_of(&self, ns: usize, t: &Tuple) -> u32 {
+        bucket(tuple_hash(self.key, ns as u64, t), self.nbuckets)
+    }
+
+    fn head(&self, b: u32) -> Option<&AtomicUsize> {
+        self.heads.get(usize::try_from(b).ok()?)
+    }
+
+    fn stripe(b: u32) -> usize {
+        usize::try_from(b).unwrap_or(0) % LOCKS
+    }
+
+    /// Finds the live entry of namespace `ns` with tuple `key` in either
+    /// direction. Lock-free; the result lives as long as the RCU guard.
+    pub(crate) fn find<'g>(&self, _g: &'g Guard, ns: usize, key: &Tuple, now: u32) -> Option<(&'g Conn, Dir)> {
+        // Reply-direction nodes store the original tuple: compare it with
+        // the key's inverse instead of inverting every node.
+        let inv = key.invert();
+        let mut l = self.head(self.bucket_of(ns, key))?.load(Ordering::Acquire);
+        while l != 0 {
+            // SAFETY: `l` came from a chain of this table under the RCU guard `_g`.
+            let (c, dir) = unsafe { unlink_ref::<'g>(l) };
+            let hit = c.ns == ns
+                && match dir {
+                    Dir::Original => c.orig == *key,
+                    Dir::Reply => inv.as_ref() == Some(&c.orig),
+                };
+            if hit && !c.dying() && !c.expired(now) {
+                return Some((c, dir));
+            }
+            l = c.next[dir as usize].load(Ordering::Acquire);
+        }
+        None
+    }
+
+    /// Allocates an unconfirmed entry (atomic context).
+    pub(crate) fn alloc(&self, c: Conn) -> Option<NonNull<Conn>> {
+        self.cache.alloc(c, Gfp::Atomic)
+    }
+
+    /// Uncounts and frees an entry that was never in the table.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `c` exclusively and, if `uncount`, is inside an RCU
+    /// read-side section in which `c` was parked or being confirmed.
+    unsafe fn free_unconfirmed(&self, c: NonNull<Conn>, uncount: bool) {
+        if uncount {
+            // SAFETY: Per the contract.
+            unsafe { ns_of(c.as_ref()) }.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        // SAFETY: The entry came from this cache, was never published to
+        // RCU readers, and is owned exclusively here.
+        unsafe { self.cache.free(c) };
+    }
+
+    /// Frees an unconfirmed entry the caller owns (it was never parked or
+    /// was just unparked), uncounting it. Call from a hook (RCU held).
+    pub(crate) fn discard(&self, c: NonNull<Conn>) {
+        // SAFETY: Hooks run inside an RCU read-side section of a live
+        // namespace, and the caller owns `c`.
+        unsafe { self.free_unconfirmed(c, true) };
+    }
+
+    fn ring(&self) -> Option<&Ring> {
+        self.rings.get(usize::try_from(percpu::this_cpu()).ok()?)
+    }
+
+    /// Parks unconfirmed entry `c` for the packet `skb` on this CPU. Returns
+    /// `false` (and frees `c`) if there is no ring for this CPU. Evicts the
+    /// oldest parked entry when the ring is full; returns the number evicted.
+    pub(crate) fn park(&self, skb: usize, c: NonNull<Conn>) -> Option<u32> {
+        let Some(r) = self.ring() else {
+            self.discard(c);
+            return None;
+        };
+        let mut evicted = None;
+        {
+            let _g = r.lock.lock();
+            // SAFETY: The ring's slots are only accessed under its lock.
+            let slots = unsafe { &mut *r.slots.get() };
+            let mut pick = None;
+            let mut oldest: Option<(usize, u32)> = None;
+            for (i, s) in slots.iter().enumerate() {
+                match s.conn {
+                    // A stale slot of the same buffer address: reuse it.
+                    Some(_) if s.skb == skb => {
+                        pick = Some(i);
+                        break;
+                    }
+                    None => {
+                        if pick.is_none() {
+                            pick = Some(i);
+                        }
+                    }
+                    Some(p) => {
+                        // SAFETY: Parked entries are live and owned by the ring.
+                        let born = unsafe { p.as_ref() }.born;
+                        if oldest.map_or(true, |(_, b)| crate::proto::track::time_after(b, born)) {
+                            oldest = Some((i, born));
+                        }
+                    }
+                }
+            }
+            let i = match (pick, oldest) {
+                (Some(i), _) => i,
+                (None, Some((i, _))) => i,
+                (None, None) => 0,
+            };
+            if let Some(s) = slots.get_mut(i) {
+                if let Some(old) = s.conn.take() {
+                    evicted = Some(old);
+                } else {
+                    r.used.fetch_add(1, Ordering::Relaxed);
+                }
+                *s = Slot { skb, conn: Some(c) };
+            }
+        }
+        let n = u32::from(evicted.is_some());
+        if let Some(old) = evicted {
+            // SAFETY: Hooks run inside an RCU read-side section and the
+            // evicted entry, parked until now, is ours.
+            unsafe { ns_of(old.as_ref()) }.stats.inc(Stat::UnconfirmedDrop);
+            self.discard(old);
+        }
+        Some(n)
+    }
+
+    /// Takes back the entry of namespace `ns` parked on this CPU for packet
+    /// `skb`, if any.
+    pub(crate) fn unpark(&self, skb: usize, ns: usize) -> Option<NonNull<Conn>> {
+        let r = self.ring()?;
+        // Fast path: nothing parked here (the common case for established flows).
+        if r.used.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let _g = r.lock.lock();
+        // SAFETY: The ring's slots are only accessed under its lock.
+        let slots = unsafe { &mut *r.slots.get() };
+        let s = slots.iter_mut().find(|s| {
+            // SAFETY: Parked entries are live and owned by the ring.
+            s.skb == skb && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
+        })?;
+        r.used.fetch_sub(1, Ordering::Relaxed);
+        s.conn.take()
+    }
+
+    /// Frees parked entries for which `pred` holds; returns how many. With
+    /// `uncount`, their namespaces' counts go down (`pred` runs, and counts
+    /// are updated, inside an RCU read-side section).
+    fn reap_parked_inner(&self, mut pred: impl FnMut(&Conn) -> bool, uncount: bool) -> u32 {
+        let mut n = 0;
+        let _rcu = rcu::read_lock();
+        for r in self.rings.iter() {
+            if r.used.load(Ordering::Relaxed) == 0 {
+                continue;
+            }
+            let mut victims: [Option<NonNull<Conn>>; SLOTS] = [None; SLOTS];
+            {
+                let _g = r.lock.lock();
+                // SAFETY: The ring's slots are only accessed under its lock.
+                let slots = unsafe { &mut *r.slots.get() };
+                for (s, v) in slots.iter_mut().zip(victims.iter_mut()) {
+                    if let Some(p) = s.conn {
+                        // SAFETY: Parked entries are live and owned by the ring.
+                        if pred(unsafe { p.as_ref() }) {
+                            *v = s.conn.take();
+                            r.used.fetch_sub(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            for v in victims.into_iter().flatten() {
+                // SAFETY: Taken out of its slot above, inside `_rcu`.
+                unsafe { self.free_unconfirmed(v, uncount) };
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Frees parked entries for which `pred` holds (inside an RCU read-side
+    /// section, so `pred` may look at the entry's [`Ns`]); returns how many.
+    pub(crate) fn reap_parked(&self, pred: impl FnMut(&Conn) -> bool) -> u32 {
+        self.reap_parked_inner(pred, true)
+    }
+
+    /// Inserts unconfirmed entry `c` (taken from its parking slot).
+    pub(crate) fn confirm(&self, c: NonNull<Conn>, now: u32) -> Confirm {
+        // SAFETY: The caller owns `c` exclusively (just unparked).
+        let conn = unsafe { c.as_ref() };
+        let Some(reply) = conn.orig.invert() else {
+            self.discard(c);
+            return Confirm::Failed;
+        };
+        let h = [self.bucket_of(conn.ns, &conn.orig), self.bucket_of(conn.ns, &reply)];
+        let (Some(h0), Some(h1)) = (self.head(h[0]), self.head(h[1])) else {
+            self.discard(c);
+            return Confirm::Failed;
+        };
+        let Some(locks) = lock_two(&self.locks, Self::stripe(h[0]), Self::stripe(h[1])) else {
+            self.discard(c);
+            return Confirm::Failed;
+        };
+        // Clash check under the chain locks: no two live entries of a
+        // namespace may share a tuple in either direction.
+        let guard = rcu::read_lock();
+        let clash = self
+            .find(&guard, conn.ns, &conn.orig, now)
+            .or_else(|| self.find(&guard, conn.ns, &reply, now));
+        if let Some((other, dir)) = clash {
+            // The same flow, confirmed first by another packet (another
+            // CPU, or an earlier packet of a burst): reuse the winner.
+            let outcome = if dir == Dir::Original && other.orig == conn.orig {
+                other.merge_counters(conn);
+                Confirm::Clash
+            } else {
+                Confirm::Failed
+            };
+            drop(guard);
+            drop(locks);
+            self.discard(c);
+            return outcome;
+        }
+        drop(guard);
+        conn.set_status(status::CONFIRMED);
+        conn.next[0].store(h0.load(Ordering::Relaxed), Ordering::Relaxed);
+        conn.next[1].store(h1.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Publish: readers that see the new head see an initialised entry.
+        h0.store(link(c, Dir::Original), Ordering::Release);
+        h1.store(link(c, Dir::Reply), Ordering::Release);
+        Confirm::Inserted
+    }
+
+    /// Removes chain link `target` from the chain at `head`. Caller holds the chain's lock.
+    fn unlink_from(head: &AtomicUsize, target: usize) {
+        let mut prev = head;
+        let mut l = prev.load(Ordering::Relaxed);
+        while l != 0 {
+            // SAFETY: Chain links are live entries while the chain lock is held.
+            let (c, dir) = unsafe { unlink_ref::<'_>(l) };
+            let next = c.next[dir as usize].load(Ordering::Relaxed);
+            if l == target {
+                // Readers standing on the removed entry still follow its
+                // `next`, which is left intact.
+                prev.store(next, Ordering::Release);
+                return;
+            }
+            prev = &c.next[dir as usize];
+            l = next;
+        }
+    }
+
+    /// Removes a confirmed entry from the table and frees it after a grace
+    /// period. Returns `false` if someone else removed it first. Call inside
+    /// the RCU read-side section in which `c` was found.
+    pub(crate) fn kill(&self, c: &Conn) -> bool {
+        self.kill_inner(c, true)
+    }
+
+    fn kill_inner(&self, c: &Conn, uncount: bool) -> bool {
+        let Some(reply) = c.orig.invert() else {
+            return false;
+        };
+        let h = [self.bucket_of(c.ns, &c.orig), self.bucket_of(c.ns, &reply)];
+        let (Some(h0), Some(h1)) = (self.head(h[0]), self.head(h[1])) else {
+            return false;
+        };
+        let Some(locks) = lock_two(&self.locks, Self::stripe(h[0]), Self::stripe(h[1])) else {
+            return false;
+        };
+        if c.dying() || c.status() & status::CONFIRMED == 0 {
+            return false;
+        }
+        c.set_status(status::DYING);
+        let p = NonNull::from(c);
+        Self::unlink_from(h0, link(p, Dir::Original));
+        Self::unlink_from(h1, link(p, Dir::Reply));
+        drop(locks);
+        if uncount {
+            // SAFETY: The caller is inside the RCU section in which it found
+            // `c` linked (see `Ns`).
+            unsafe { ns_of(c) }.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        // SAFETY: Unlinked under the locks, so no new reader finds it; DYING
+        // ensures it is queued once.
+        unsafe { RcuHead::call_free(p.as_ptr()) };
+        true
+    }
+
+    /// Calls `f` on every live entry (original direction) of bucket `b`.
+    pub(crate) fn for_each_in_bucket<'g>(&self, _g: &'g Guard, b: u32, mut f: impl FnMut(&'g Conn)) {
+        let Some(head) = self.head(b) else {
+            return;
+        };
+        let mut l = head.load(Ordering::Acquire);
+        while l != 0 {
+            // SAFETY: `l` came from a chain of this table under the RCU guard `_g`.
+            let (c, dir) = unsafe { unlink_ref::<'g>(l) };
+            if dir == Dir::Original && !c.dying() {
+                f(c);
+            }
+            l = c.next[dir as usize].load(Ordering::Acquire);
+        }
+    }
+
+    /// Evicts one unassured entry of namespace `ns` near the bucket of `t`
+    /// to make room (nf's `early_drop()`). Returns whether one was evicted.
+    pub(crate) fn early_drop(&self, ns: usize, t: &Tuple) -> bool {
+        let start = self.bucket_of(ns, t);
+        for i in 0..EARLY_DROP_BUCKETS.min(self.nbuckets) {
+            let b = start.wrapping_add(i) % self.nbuckets;
+            let g = rcu::read_lock();
+            let mut victim = None;
+            self.for_each_in_bucket(&g, b, |c| {
+                if victim.is_none() && c.ns == ns && c.status() & status::ASSURED == 0 {
+                    victim = Some(c);
+                }
+            });
+            if let Some(c) = victim {
+                if self.kill(c) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Kills every entry of namespace `ns`, parked ones included (may sleep
+    /// between buckets; the namespace's hooks must be gone).
+    pub(crate) fn flush_ns(&self, ns: usize) {
+        self.reap_parked(|c| c.ns == ns);
+        for b in 0..self.nbuckets {
+            let g = rcu::read_lock();
+            self.for_each_in_bucket(&g, b, |c| {
+                if c.ns == ns {
+                    self.kill(c);
+                }
+            });
+        }
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // Every namespace flushed its entries before the last reference to
+        // the table went away; free any stragglers, then wait for the RCU
+        // callbacks that return entries to the cache before destroying it.
+        self.reap_parked_inner(|_| true, false);
+        for b in 0..self.nbuckets {
+            let g = rcu::read_lock();
+            self.for_each_in_bucket(&g, b, |c| {
+                self.kill_inner(c, false);
+            });
+        }
+        rcu::barrier();
+        CACHE.store(core::ptr::null_mut(), Ordering::Release);
+    }
+}

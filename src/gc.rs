@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Garbage collection: a delayed work that walks the table in bounded
+//! slices, killing expired entries, and reaps unconfirmed entries whose
+//! packet was dropped before a confirm hook.
+//!
+//! Each run visits at most [`BUCKETS_PER_RUN`] buckets (each under its own
+//! short RCU read-side section; locks only while unlinking one entry) and
+//! resumes where the previous run stopped. Runs come every 100 ms, or every
+//! 20 ms while runs keep finding expired entries. Lookups already ignore
+//! expired entries, so GC latency never makes a dead flow look alive.
+//!
+//! C reference: `gc_worker()` in net/netfilter/nf_conntrack_core.c.
+
+use crate::conntrack::{ns_of, Table, UNCONFIRMED_MAX_AGE};
+use crate::kext::rcu;
+use crate::kext::time::{self, HZ};
+use crate::kext::workqueue::DelayedWork;
+use crate::proto::stat::Stat;
+use crate::proto::track::time_after;
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// Buckets visited per run.
+const BUCKETS_PER_RUN: u32 = 2048;
+/// Delay between runs.
+const INTERVAL: u32 = HZ / 10;
+/// Delay between runs while expired entries are being found.
+const INTERVAL_BUSY: u32 = HZ / 50;
+
+/// The GC worker of the global table; stops on drop.
+pub(crate) struct Gc {
+    table: Arc<Table>,
+    work: DelayedWork<Gc>,
+    next: AtomicU32,
+}
+
+impl Gc {
+    /// Starts collecting `table` (may sleep).
+    pub(crate) fn start(table: Arc<Table>) -> Result<Pin<KBox<Gc>>> {
+        let gc = KBox::pin(
+            Gc {
+                table,
+                work: DelayedWork::uninit(),
+                next: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let r: &Gc = &gc;
+        // SAFETY: `gc` is pinned in its final place, initialised once here;
+        // `drop` cancels the work before `gc` is freed.
+        unsafe { r.work.init(r, Gc::run) };
+        gc.work.queue(INTERVAL);
+        Ok(gc)
+    }
+
+    fn run(&self) {
+        let now = time::jiffies32();
+        self.table.reap_parked(|c| {
+            let old = time_after(now, c.born.wrapping_add(UNCONFIRMED_MAX_AGE));
+            if old {
+                // SAFETY: `reap_parked` calls this inside an RCU read-side
+                // section while `c` is parked.
+                unsafe { ns_of(c) }.stats.inc(Stat::UnconfirmedDrop);
+            }
+            old
+        });
+
+        let n = self.table.buckets();
+        let start = self.next.load(Ordering::Relaxed) % n;
+        let budget = BUCKETS_PER_RUN.min(n);
+        let mut expired = 0u32;
+        for i in 0..budget {
+            let b = start.wrapping_add(i) % n;
+            let g = rcu::read_lock();
+            self.table.for_each_in_bucket(&g, b, |c| {
+                if c.expired(now) && self.table.kill(c) {
+                    expired = expired.saturating_add(1);
+                }
+            });
+        }
+        self.next.store(start.wrapping_add(budget) % n, Ordering::Relaxed);
+        self.work.queue(if expired > 0 { INTERVAL_BUSY } else { INTERVAL });
+    }
+}
+
+impl Drop for Gc {
+    fn drop(&mut self) {
+        self.work.cancel_sync();
+    }
+}
