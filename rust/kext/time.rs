@@ -7,7 +7,7 @@
 use super::bindings;
 
 /// Ticks per second (`HZ`).
-pub(crate) const HZ: u32 = bindings::HZ;
+pub(crate) const HZ: u32 = bindings::CONFIG_HZ;
 
 /// The current tick count, truncated to 32 bits like nf's `nfct_time_stamp`.
 /// Compare values with wrapping arithmetic only.

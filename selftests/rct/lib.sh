@@ -158,3 +158,41 @@ wait_quiet() {
 	done
 	return 1
 }
+
+TRAFFIC="$RCT_SELFTEST_DIR/traffic.py"
+
+# udp_echo_bg NS ADDR PORT N: starts an echo server in NS and waits until it listens.
+udp_echo_bg() {
+	local fifo
+	fifo=$(mktemp -u)
+	mkfifo "$fifo"
+	in_ns "$1" python3 "$TRAFFIC" udp-echo "$2" "$3" "$4" >"$fifo" &
+	read -r _ <"$fifo"
+	rm -f "$fifo"
+}
+
+# ct_lines NS: the namespace's rct table with the timeout column replaced by
+# "T" and the use count dropped, sorted (for exact comparisons).
+ct_lines() {
+	in_ns "$1" cat /proc/net/rct_conntrack | normalize_ct
+}
+
+# normalize_ct: stdin conntrack lines (rct or nf) -> comparable form.
+normalize_ct() {
+	sed -E 's/^(\S+ +[0-9]+ \S+ +[0-9]+) [0-9]+ /\1 T /; s/ use=[0-9]+$//' | sort
+}
+
+# ct_timeout NS PATTERN: seconds left of the first entry matching PATTERN.
+ct_timeout() {
+	in_ns "$1" cat /proc/net/rct_conntrack | grep -E -- "$2" | head -n 1 | awk '{print $5}'
+}
+
+# expect_line NS LINE: the normalized table of NS contains LINE exactly.
+expect_line() {
+	if ct_lines "$1" | grep -qxF -- "$2"; then
+		pass "entry: $2"
+	else
+		fail "missing entry: $2"
+		ct_lines "$1" | sed 's/^/#   have: /'
+	fi
+}

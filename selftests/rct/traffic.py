@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Small in-process traffic generator for rct's selftests.
+
+  traffic.py udp-echo ADDR PORT N        answer N datagrams, then exit
+  traffic.py udp SRC SPORT DST DPORT N [--reply] [--timeout S]
+                                          send N datagrams from SRC:SPORT;
+                                          with --reply, wait for an answer to each
+  traffic.py raw PROTO SRC DST N          send N IP packets of protocol PROTO
+  traffic.py udp-flows SRC DST DPORT FIRST N
+                                          one datagram from each of N source ports
+                                          starting at FIRST (new flows, no reply)
+Exit status 0 on success, 1 if an expected reply did not come.
+"""
+import socket
+import sys
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def udp_echo(addr, port, n):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(port)))
+    print("ready", flush=True)
+    for _ in range(int(n)):
+        data, peer = s.recvfrom(2048)
+        s.sendto(data, peer)
+    return 0
+
+
+def udp(src, sport, dst, dport, n, reply=False, timeout=3.0):
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((src, int(sport)))
+    s.settimeout(timeout)
+    for i in range(int(n)):
+        s.sendto(b"rct-selftest-%d" % i, (dst, int(dport)))
+        if reply:
+            try:
+                s.recvfrom(2048)
+            except socket.timeout:
+                return 1
+    return 0
+
+
+def raw(proto, src, dst, n):
+    s = socket.socket(family(dst), socket.SOCK_RAW, int(proto))
+    s.bind((src, 0))
+    for _ in range(int(n)):
+        s.sendto(b"rct-raw-payload", (dst, 0))
+    return 0
+
+
+def udp_flows(src, dst, dport, first, n):
+    fam = family(dst)
+    for port in range(int(first), int(first) + int(n)):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, port))
+        s.sendto(b"x", (dst, int(dport)))
+        s.close()
+    return 0
+
+
+def main(argv):
+    cmd, rest = argv[1], argv[2:]
+    reply, timeout, args = False, 3.0, []
+    while rest:
+        a = rest.pop(0)
+        if a == "--reply":
+            reply = True
+        elif a == "--timeout":
+            timeout = float(rest.pop(0))
+        else:
+            args.append(a)
+    if cmd == "udp-echo":
+        return udp_echo(*args)
+    if cmd == "udp":
+        return udp(*args, reply=reply, timeout=timeout)
+    if cmd == "raw":
+        return raw(*args)
+    if cmd == "udp-flows":
+        return udp_flows(*args)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
