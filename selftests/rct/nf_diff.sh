@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Differential test: nf_conntrack (made to track by an nft `ct state` rule)
+# and rct see the same mixed traffic in the same namespaces; their tables
+# must be equal entry by entry: tuples, flags, counters, mark, zone, and
+# timeouts within 3 seconds. Traffic: UDP with and without replies, ICMP and
+# ICMPv6 echo, a UDP probe answered by an ICMP error (RELATED), another
+# protocol (generic), in IPv4 and IPv6, plus loopback traffic.
+source "$(dirname "$0")/lib.sh"
+need nft ping python3 modprobe
+
+MODROOT=${RCT_MODROOT:-}
+mp() { if [ -n "$MODROOT" ]; then modprobe -d "$MODROOT" "$@"; else modprobe "$@"; fi; }
+nf_was_loaded=0
+grep -q '^nf_conntrack ' /proc/modules && nf_was_loaded=1
+cleanup() {
+	cleanup_ns
+	rct_loaded && rct_unload
+	[ "$nf_was_loaded" = 0 ] && mp -r nft_ct nf_tables nf_conntrack 2>/dev/null
+}
+trap cleanup EXIT
+
+mp nft_ct || skip "cannot load nft_ct/nf_conntrack"
+rct_loaded || rct_load || { fail "insmod"; exit $ret; }
+setup_ns a b || skip "cannot create namespaces"
+veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+
+rules=$(mktemp)
+cat >"$rules" <<'NFT'
+table inet diff {
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		ct state new,established,related,invalid counter
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ct state new,established,related,invalid counter
+	}
+}
+NFT
+for ns in "$a" "$b"; do
+	in_ns "$ns" nft -f "$rules" || { fail "nft ruleset"; exit $ret; }
+	in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1 net.rct.acct=1 ||
+		{ fail "acct sysctls"; exit $ret; }
+done
+rm -f "$rules"
+
+udp_echo_bg "$b" 192.0.2.2 53 3
+in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 5001 192.0.2.2 53 3 --reply || fail "udp v4 echo"
+udp_echo_bg "$b" 2001:db8::2 53 1
+in_ns "$a" python3 "$TRAFFIC" udp 2001:db8::1 5002 2001:db8::2 53 1 --reply || fail "udp v6 echo"
+in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 5003 192.0.2.2 9 2
+in_ns "$a" python3 "$TRAFFIC" udp 2001:db8::1 5004 2001:db8::2 9 1
+in_ns "$a" ping -4 -q -c 3 -i 0.2 192.0.2.2 >/dev/null || fail "ping v4"
+in_ns "$a" ping -6 -q -c 2 -i 0.2 2001:db8::2 >/dev/null || fail "ping v6"
+in_ns "$a" python3 "$TRAFFIC" raw 253 192.0.2.1 192.0.2.2 2
+in_ns "$a" python3 "$TRAFFIC" raw 253 2001:db8::1 2001:db8::2 1
+in_ns "$b" python3 "$TRAFFIC" raw 254 192.0.2.2 192.0.2.1 1
+in_ns "$a" ping -4 -q -c 2 -i 0.2 127.0.0.1 >/dev/null || fail "ping loopback"
+in_ns "$a" ping -6 -q -c 1 ::1 >/dev/null || fail "ping6 loopback"
+
+for ns in "$a" "$b"; do
+	name=$([ "$ns" = "$a" ] && echo A || echo B)
+	rct=$(in_ns "$ns" cat /proc/net/rct_conntrack)
+	nf=$(in_ns "$ns" cat /proc/net/nf_conntrack)
+	if [ "$(normalize_ct <<<"$rct")" = "$(normalize_ct <<<"$nf")" ]; then
+		pass "$name: rct's table equals nf_conntrack's ($(wc -l <<<"$rct") entries)"
+	else
+		fail "$name: tables differ (< rct, > nf):"
+		diff <(normalize_ct <<<"$rct") <(normalize_ct <<<"$nf") | sed 's/^/#   /'
+	fi
+	# Timeouts: same entry, within 3 s (both tables read within a second).
+	bad=0
+	while read -r key t; do
+		tn=$(awk -v k="$key" '$1 == k {print $2}' < <(sed -E 's/^(\S+ +[0-9]+ \S+ +[0-9]+) ([0-9]+) (.*) use=[0-9]+$/\1|\3 \2/; s/ /_/g; s/_([0-9]+)$/ \1/' <<<"$nf"))
+		if [ -z "$tn" ] || [ $((t - tn)) -gt 3 ] || [ $((tn - t)) -gt 3 ]; then
+			bad=1
+			log "timeout differs: rct $t nf ${tn:-none} for $key"
+		fi
+	done < <(sed -E 's/^(\S+ +[0-9]+ \S+ +[0-9]+) ([0-9]+) (.*) use=[0-9]+$/\1|\3 \2/; s/ /_/g; s/_([0-9]+)$/ \1/' <<<"$rct")
+	[ $bad = 0 ] && pass "$name: timeouts agree within 3 s" || fail "$name: timeouts differ"
+done
+exit $ret
