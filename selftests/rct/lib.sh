@@ -196,3 +196,15 @@ expect_line() {
 		ct_lines "$1" | sed 's/^/#   have: /'
 	fi
 }
+
+# load_nft: loads nf_tables (module autoload does not work in the test
+# guest, so modules come from RCT_MODROOT); skips the test if impossible.
+load_nft() {
+	local mods=("$@")
+	[ ${#mods[@]} -gt 0 ] || mods=(nf_tables)
+	if [ -n "${RCT_MODROOT:-}" ]; then
+		modprobe -d "$RCT_MODROOT" -a "${mods[@]}" || skip "cannot load ${mods[*]}"
+	else
+		modprobe -a "${mods[@]}" || skip "cannot load ${mods[*]}"
+	fi
+}

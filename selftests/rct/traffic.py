@@ -60,7 +60,11 @@ def udp_flows(src, dst, dport, first, n):
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((src, port))
-        s.sendto(b"x", (dst, int(dport)))
+        try:
+            s.sendto(b"x", (dst, int(dport)))
+        except PermissionError:
+            # Dropped by a netfilter hook (e.g. a full table): keep going.
+            pass
         s.close()
     return 0
 

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# net.rct.max is enforced: with the table full and nothing evictable near
+# the new flow, the packet is dropped, counted in `drop`, and logged
+# "rct: table full, dropping packet" (rate-limited); count never exceeds max.
+source "$(dirname "$0")/lib.sh"
+need python3
+trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
+
+rct_loaded || rct_load || { fail "insmod"; exit $ret; }
+setup_ns a b || skip "cannot create namespaces"
+veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+in_ns "$a" sysctl -qw net.rct.max=10
+dmesg_mark
+
+in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 20000 40 2>/dev/null
+count=$(in_ns "$a" cat /proc/sys/net/rct/count)
+[ "$count" -le 10 ] && [ "$count" -ge 1 ] && pass "count $count <= max 10" || fail "count $count with max 10"
+drop=$(stat_sum "$a" drop)
+early=$(stat_sum "$a" early_drop)
+[ $((drop + early)) -ge 30 ] && pass "drop=$drop early_drop=$early for 40 flows into 10 slots" ||
+	fail "drop=$drop early_drop=$early"
+[ "$drop" -ge 1 ] && pass "packets dropped when nothing was evictable" || fail "no drop"
+if dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -q 'rct: table full, dropping packet'; then
+	pass "table full logged"
+else
+	fail "no 'table full' log line"
+fi
+lines=$(dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -c 'rct: table full, dropping packet')
+[ "$lines" -le 11 ] && pass "log is rate-limited ($lines lines for $drop drops)" || fail "$lines log lines"
+
+# Raising max lets new flows in again; B (own max) was never limited.
+in_ns "$a" sysctl -qw net.rct.max=1000
+in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 21000 5
+c2=$(in_ns "$a" cat /proc/sys/net/rct/count)
+[ "$c2" -ge $((count + 5)) ] && pass "new flows admitted after raising max ($c2)" || fail "count $c2"
+exit $ret
