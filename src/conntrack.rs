@@ -106,10 +106,13 @@ pub(crate) enum Confirm {
     Failed,
 }
 
-/// A parking slot.
+/// A parking slot: the packet's buffer address and a fingerprint of its
+/// network header, so a later packet that happens to reuse the address of
+/// a dropped one is not mistaken for it.
 #[derive(Clone, Copy)]
 struct Slot {
     skb: usize,
+    fp: u64,
     conn: Option<NonNull<Conn>>,
 }
 
@@ -177,6 +180,7 @@ impl Table {
                     slots: UnsafeCell::new(
                         [Slot {
                             skb: 0,
+                            fp: 0,
                             conn: None,
                         }; SLOTS],
                     ),
@@ -286,10 +290,11 @@ impl Table {
         self.rings.get(usize::try_from(percpu::this_cpu()).ok()?)
     }
 
-    /// Parks unconfirmed entry `c` for the packet `skb` on this CPU. Returns
-    /// `false` (and frees `c`) if there is no ring for this CPU. Evicts the
-    /// oldest parked entry when the ring is full; returns the number evicted.
-    pub(crate) fn park(&self, skb: usize, c: NonNull<Conn>) -> Option<u32> {
+    /// Parks unconfirmed entry `c` for the packet `skb` (fingerprint `fp`)
+    /// on this CPU. Evicts the oldest parked entry when the ring is full;
+    /// returns the number evicted, or `None` (and frees `c`) if this CPU has
+    /// no ring.
+    pub(crate) fn park(&self, skb: usize, fp: u64, c: NonNull<Conn>) -> Option<u32> {
         let Some(r) = self.ring() else {
             self.discard(c);
             return None;
@@ -333,7 +338,11 @@ impl Table {
                 } else {
                     r.used.fetch_add(1, Ordering::Relaxed);
                 }
-                *s = Slot { skb, conn: Some(c) };
+                *s = Slot {
+                    skb,
+                    fp,
+                    conn: Some(c),
+                };
             }
         }
         let n = u32::from(evicted.is_some());
@@ -347,22 +356,51 @@ impl Table {
     }
 
     /// Takes back the entry of namespace `ns` parked on this CPU for packet
-    /// `skb`, if any.
-    pub(crate) fn unpark(&self, skb: usize, ns: usize) -> Option<NonNull<Conn>> {
+    /// `skb` with fingerprint `fp()` (computed only if something is parked), if any.
+    pub(crate) fn unpark(&self, skb: usize, fp: impl FnOnce() -> u64, ns: usize) -> Option<NonNull<Conn>> {
         let r = self.ring()?;
         // Fast path: nothing parked here (the common case for established flows).
         if r.used.load(Ordering::Relaxed) == 0 {
             return None;
         }
+        let fp = fp();
         let _g = r.lock.lock();
         // SAFETY: The ring's slots are only accessed under its lock.
         let slots = unsafe { &mut *r.slots.get() };
         let s = slots.iter_mut().find(|s| {
             // SAFETY: Parked entries are live and owned by the ring.
-            s.skb == skb && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
+            s.skb == skb && s.fp == fp && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
         })?;
         r.used.fetch_sub(1, Ordering::Relaxed);
         s.conn.take()
+    }
+
+    /// Discards an entry parked on this CPU for buffer address `skb`: a
+    /// packet now at a conntrack hook with that address is not the packet
+    /// that parked it, which must have been dropped. Call from a hook.
+    pub(crate) fn forget(&self, skb: usize) {
+        let Some(r) = self.ring() else {
+            return;
+        };
+        if r.used.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let stale = {
+            let _g = r.lock.lock();
+            // SAFETY: The ring's slots are only accessed under its lock.
+            let slots = unsafe { &mut *r.slots.get() };
+            let Some(s) = slots.iter_mut().find(|s| s.skb == skb && s.conn.is_some()) else {
+                return;
+            };
+            r.used.fetch_sub(1, Ordering::Relaxed);
+            s.conn.take()
+        };
+        if let Some(c) = stale {
+            // SAFETY: Hooks run inside an RCU read-side section and the entry,
+            // parked until now, is ours.
+            unsafe { ns_of(c.as_ref()) }.stats.inc(Stat::UnconfirmedDrop);
+            self.discard(c);
+        }
     }
 
     /// Frees parked entries for which `pred` holds; returns how many. With

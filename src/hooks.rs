@@ -63,6 +63,23 @@ impl Packet for SkPacket<'_> {
     }
 }
 
+/// A fingerprint of the packet's network header that NAT and forwarding
+/// leave alone: IPv4 version to fragment offset (bytes 0-7: length, id),
+/// IPv6 version to next header (bytes 0-6: flow label, payload length).
+fn fingerprint(skb: &SkBuff, family: Family) -> u64 {
+    let Some(nh) = usize::try_from(skb.network_offset()).ok() else {
+        return 0;
+    };
+    let Some(h) = skb.header::<8>(nh) else {
+        return 0;
+    };
+    let mask = match family {
+        Family::Ipv4 => u64::MAX,
+        Family::Ipv6 => !(0xff << 56),
+    };
+    u64::from_le_bytes(h) & mask
+}
+
 impl Hooks for NetCt {
     fn hook(&self, st: &HookState, skb: &SkBuff) -> Verdict {
         let stats = &self.ns.stats;
@@ -96,6 +113,9 @@ impl NetCt {
         if st.from_loopback {
             return Verdict::Accept;
         }
+        // An entry parked under this buffer address belongs to a packet that
+        // was dropped before its confirm hook.
+        self.table.forget(skb.id());
         let stats = &self.ns.stats;
         let Ok(nh) = usize::try_from(skb.network_offset()) else {
             stats.inc(Stat::Invalid);
@@ -149,11 +169,11 @@ impl NetCt {
             return Verdict::Accept;
         }
         drop(g);
-        self.new_entry(tuple, skb, now)
+        self.new_entry(tuple, skb, st.family, now)
     }
 
     /// Creates and parks an unconfirmed entry for the first packet of a flow.
-    fn new_entry(&self, tuple: Tuple, skb: &SkBuff, now: u32) -> Verdict {
+    fn new_entry(&self, tuple: Tuple, skb: &SkBuff, family: Family, now: u32) -> Verdict {
         let stats = &self.ns.stats;
         // A protocol that cannot answer this packet (an ICMP reply without
         // its request) starts no connection.
@@ -183,7 +203,7 @@ impl NetCt {
         self.ns.count.fetch_add(1, Relaxed);
         // SAFETY: Just allocated; nobody else knows the entry yet.
         unsafe { c.as_ref() }.account(Dir::Original, skb.len());
-        self.table.park(skb.id(), c);
+        self.table.park(skb.id(), fingerprint(skb, family), c);
         Verdict::Accept
     }
 
@@ -193,7 +213,8 @@ impl NetCt {
         if st.from_loopback {
             return Verdict::Accept;
         }
-        let Some(c) = self.table.unpark(skb.id(), self.ns.id()) else {
+        let fp = || fingerprint(skb, st.family);
+        let Some(c) = self.table.unpark(skb.id(), fp, self.ns.id()) else {
             return Verdict::Accept;
         };
         let stats = &self.ns.stats;
