@@ -10,6 +10,10 @@
   traffic.py udp-flows SRC DST DPORT FIRST N
                                           one datagram from each of N source ports
                                           starting at FIRST (new flows, no reply)
+  traffic.py udp-race SRC DST DPORT FIRST N
+                                          for each of N source ports, two processes
+                                          on different CPUs send the flow's first
+                                          two datagrams at the same moment
 Exit status 0 on success, 1 if an expected reply did not come.
 """
 import socket
@@ -69,6 +73,43 @@ def udp_flows(src, dst, dport, first, n):
     return 0
 
 
+def udp_race(src, dst, dport, first, n):
+    """Two processes (no GIL between them), pinned to different CPUs, share
+    each flow's socket and send when a common deadline passes."""
+    import os
+    import time
+
+    fam = family(dst)
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    if len(cpus) < 2:
+        print("need two CPUs", file=sys.stderr)
+        return 4
+    socks = []
+    for port in range(int(first), int(first) + int(n)):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, port))
+        socks.append(s)
+    start = time.monotonic() + 0.5
+    pids = []
+    for cpu in cpus:
+        pid = os.fork()
+        if pid == 0:
+            os.sched_setaffinity(0, {cpu})
+            for i, s in enumerate(socks):
+                deadline = start + i * 0.02
+                while time.monotonic() < deadline:
+                    pass
+                s.sendto(b"race", (dst, int(dport)))
+            os._exit(0)
+        pids.append(pid)
+    status = 0
+    for pid in pids:
+        _, st = os.waitpid(pid, 0)
+        status |= st
+    return 1 if status else 0
+
+
 def main(argv):
     cmd, rest = argv[1], argv[2:]
     reply, timeout, args = False, 3.0, []
@@ -88,6 +129,8 @@ def main(argv):
         return raw(*args)
     if cmd == "udp-flows":
         return udp_flows(*args)
+    if cmd == "udp-race":
+        return udp_race(*args)
     print(__doc__, file=sys.stderr)
     return 2
 
