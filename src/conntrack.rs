@@ -47,7 +47,7 @@ use crate::proto::tuple::Tuple;
 use crate::stats::Stats;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
 use kernel::alloc::KVVec;
 use kernel::c_str;
 use kernel::prelude::*;
@@ -132,6 +132,8 @@ pub(crate) struct Table {
     rings: KVec<Ring>,
     key: Key,
     cache: Cache<Conn>,
+    /// Some namespace's table is nearly full: the GC should hurry.
+    pressure: AtomicBool,
 }
 
 // SAFETY: The raw pointers in the rings are entries owned by the table and
@@ -195,6 +197,7 @@ impl Table {
             rings,
             key: Key(random::u64(), random::u64()),
             cache: Cache::new(c_str!("rct_conn"))?,
+            pressure: AtomicBool::new(false),
         })
     }
 
@@ -222,6 +225,18 @@ impl Table {
         self.nbuckets
     }
 
+    /// Tells the GC that a namespace is nearly full.
+    pub(crate) fn set_pressure(&self) {
+        if !self.pressure.load(Ordering::Relaxed) {
+            self.pressure.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a namespace was nearly full since the last call (clears it).
+    pub(crate) fn take_pressure(&self) -> bool {
+        self.pressure.swap(false, Ordering::Relaxed)
+    }
+
     fn bucket_of(&self, ns: usize, t: &Tuple) -> u32 {
         bucket(tuple_hash(self.key, ns as u64, t), self.nbuckets)
     }
@@ -236,7 +251,21 @@ impl Table {
 
     /// Finds the live entry of namespace `ns` with tuple `key` in either
     /// direction. Lock-free; the result lives as long as the RCU guard.
-    pub(crate) fn find<'g>(&self, _g: &'g Guard, ns: usize, key: &Tuple, now: u32) -> Option<(&'g Conn, Dir)> {
+    pub(crate) fn find<'g>(&self, g: &'g Guard, ns: usize, key: &Tuple, now: u32) -> Option<(&'g Conn, Dir)> {
+        self.find_inner(g, ns, key, now, true)
+    }
+
+    /// [`Table::find`]; with `reap`, an expired entry met on the way is
+    /// killed (nf's lazy `nf_ct_gc_expired()`). No chain lock may be held
+    /// when `reap` is set.
+    fn find_inner<'g>(
+        &self,
+        _g: &'g Guard,
+        ns: usize,
+        key: &Tuple,
+        now: u32,
+        reap: bool,
+    ) -> Option<(&'g Conn, Dir)> {
         // Reply-direction nodes store the original tuple: compare it with
         // the key's inverse instead of inverting every node.
         let inv = key.invert();
@@ -249,8 +278,13 @@ impl Table {
                     Dir::Original => c.orig == *key,
                     Dir::Reply => inv.as_ref() == Some(&c.orig),
                 };
-            if hit && !c.dying() && !c.expired(now) {
-                return Some((c, dir));
+            if hit && !c.dying() {
+                if !c.expired(now) {
+                    return Some((c, dir));
+                }
+                if reap {
+                    self.kill(c);
+                }
             }
             l = c.next[dir as usize].load(Ordering::Acquire);
         }
@@ -464,8 +498,8 @@ impl Table {
         // namespace may share a tuple in either direction.
         let guard = rcu::read_lock();
         let clash = self
-            .find(&guard, conn.ns, &conn.orig, now)
-            .or_else(|| self.find(&guard, conn.ns, &reply, now));
+            .find_inner(&guard, conn.ns, &conn.orig, now, false)
+            .or_else(|| self.find_inner(&guard, conn.ns, &reply, now, false));
         if let Some((other, dir)) = clash {
             // The same flow, confirmed first by another packet (another
             // CPU, or an earlier packet of a burst): reuse the winner.

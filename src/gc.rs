@@ -7,8 +7,9 @@
 //! Each run visits at most [`BUCKETS_PER_RUN`] buckets (each under its own
 //! short RCU read-side section; locks only while unlinking one entry) and
 //! resumes where the previous run stopped. Runs come every 100 ms, or every
-//! 20 ms while runs keep finding expired entries. Lookups already ignore
-//! expired entries, so GC latency never makes a dead flow look alive.
+//! 20 ms while runs keep finding expired entries or a namespace's table is
+//! more than 7/8 full. Lookups ignore (and kill) expired entries, so GC
+//! latency never makes a dead flow look alive.
 //!
 //! C reference: `gc_worker()` in net/netfilter/nf_conntrack_core.c.
 
@@ -81,7 +82,8 @@ impl Gc {
             });
         }
         self.next.store(start.wrapping_add(budget) % n, Ordering::Relaxed);
-        self.work.queue(if expired > 0 { INTERVAL_BUSY } else { INTERVAL });
+        let busy = expired > 0 || self.table.take_pressure();
+        self.work.queue(if busy { INTERVAL_BUSY } else { INTERVAL });
     }
 }
 

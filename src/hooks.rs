@@ -182,7 +182,11 @@ impl NetCt {
             return Verdict::Accept;
         };
         let max = self.max.load(Relaxed);
-        if self.ns.count.load(Relaxed) >= max {
+        let count = self.ns.count.load(Relaxed);
+        if count >= max - max / 8 {
+            self.table.set_pressure();
+        }
+        if count >= max {
             if self.table.early_drop(self.ns.id(), &tuple) {
                 stats.inc(Stat::EarlyDrop);
             } else {

@@ -63,7 +63,12 @@ impl kernel::Module for RctModule {
         let gc = gc::Gc::start(table.clone())?;
         let published = netns::Published::new(&table, i32::try_from(max).unwrap_or(i32::MAX));
         let pernet = kext::net::PernetRegistration::new()?;
-        pr_info!("loaded: {} buckets, max {} per netns\n", buckets, max);
+        pr_info!(
+            "loaded: {} buckets, max {} per netns, {} bytes per entry\n",
+            buckets,
+            max,
+            core::mem::size_of::<conn::Conn>()
+        );
         Ok(Self {
             _pernet: pernet,
             _published: published,

@@ -16,5 +16,6 @@
 #include "proc_fs.c"
 #include "rcupdate.c"
 #include "skbuff.c"
+#include "slab.c"
 #include "spinlock.c"
 #include "workqueue.c"

@@ -68,4 +68,7 @@ unsigned long rct_helper_jiffies(void);
 /* mm.c */
 unsigned long rct_helper_totalram_pages(void);
 
+/* slab.c */
+unsigned int rct_helper_SLAB_NO_MERGE(void);
+
 #endif /* RCT_HELPERS_H */

@@ -44,7 +44,8 @@ unsafe impl<T: Send> Send for Cache<T> {}
 unsafe impl<T: Send> Sync for Cache<T> {}
 
 impl<T> Cache<T> {
-    /// Creates a cache named `name` (shown in /proc/slabinfo); may sleep.
+    /// Creates a cache named `name`, listed on its own in /proc/slabinfo
+    /// (never merged with other caches, so its memory is visible); may sleep.
     pub(crate) fn new(name: &'static CStr) -> Result<Self> {
         let size = u32::try_from(core::mem::size_of::<T>()).map_err(|_| EINVAL)?;
         let align = u32::try_from(core::mem::align_of::<T>()).map_err(|_| EINVAL)?;
@@ -52,10 +53,12 @@ impl<T> Cache<T> {
             align,
             ..Default::default()
         };
+        // SAFETY: Returns a constant.
+        let flags = unsafe { bindings::rct_helper_SLAB_NO_MERGE() };
         // SAFETY: `name` is static; size and alignment describe `T`; no
-        // flags and no constructor; `args` is valid for the call.
+        // constructor; `args` is valid for the call.
         let ptr = unsafe {
-            bindings::__kmem_cache_create_args(name.as_char_ptr(), size, &mut args, 0)
+            bindings::__kmem_cache_create_args(name.as_char_ptr(), size, &mut args, flags)
         };
         // INVARIANT: Created above for `T`.
         Ok(Self {
