@@ -13,50 +13,32 @@ use kernel::c_str;
 /// compared with wrapping arithmetic, so they stay below 2^31 jiffies.
 const MAX_TIMEOUT: i32 = (i32::MAX as u32 / HZ) as i32;
 
-const fn timeout(name: &'static kernel::str::CStr, value: fn(&NetCt) -> &core::sync::atomic::AtomicI32) -> IntSysctl<NetCt> {
+type Field = fn(&NetCt) -> &core::sync::atomic::AtomicI32;
+
+const fn int(name: &'static kernel::str::CStr, mode: u16, min: i32, max: i32, value: Field) -> IntSysctl<NetCt> {
     IntSysctl {
         name,
-        mode: 0o644,
-        min: 0,
-        max: MAX_TIMEOUT,
+        mode,
+        min,
+        max,
         value,
     }
+}
+
+const fn timeout(name: &'static kernel::str::CStr, value: Field) -> IntSysctl<NetCt> {
+    int(name, 0o644, 0, MAX_TIMEOUT, value)
 }
 
 /// The table registered as `net/rct` in every namespace.
 pub(crate) static TABLE: [IntSysctl<NetCt>; 9] = [
     // Entry limit of this namespace.
-    IntSysctl {
-        name: c_str!("max"),
-        mode: 0o644,
-        min: 0,
-        max: i32::MAX,
-        value: |ct| &ct.max,
-    },
+    int(c_str!("max"), 0o644, 0, i32::MAX, |ct| &ct.max),
     // Entries of this namespace (read-only).
-    IntSysctl {
-        name: c_str!("count"),
-        mode: 0o444,
-        min: 0,
-        max: i32::MAX,
-        value: |ct| &ct.ns.count,
-    },
+    int(c_str!("count"), 0o444, 0, i32::MAX, |ct| &ct.ns.count),
     // Hash buckets of the (global) table (read-only).
-    IntSysctl {
-        name: c_str!("buckets"),
-        mode: 0o444,
-        min: 0,
-        max: i32::MAX,
-        value: |ct| &ct.buckets,
-    },
+    int(c_str!("buckets"), 0o444, 0, i32::MAX, |ct| &ct.buckets),
     // Keep per-entry packet and byte counters (for entries created from now on).
-    IntSysctl {
-        name: c_str!("acct"),
-        mode: 0o644,
-        min: 0,
-        max: 1,
-        value: |ct| &ct.acct,
-    },
+    int(c_str!("acct"), 0o644, 0, 1, |ct| &ct.acct),
     timeout(c_str!("udp_timeout"), |ct| &ct.udp_timeout),
     timeout(c_str!("udp_timeout_stream"), |ct| &ct.udp_timeout_stream),
     timeout(c_str!("icmp_timeout"), |ct| &ct.icmp_timeout),

@@ -9,9 +9,7 @@ need python3
 trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
 [ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
-rct_loaded || rct_load || { fail "insmod"; exit $ret; }
-setup_ns a b || skip "cannot create namespaces"
-veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+setup_pair
 for ns in "$a" "$b"; do in_ns "$ns" sysctl -qw net.rct.acct=1; done
 
 N=150

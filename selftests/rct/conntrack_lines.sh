@@ -8,9 +8,7 @@ source "$(dirname "$0")/lib.sh"
 need ping python3
 trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
-rct_loaded || rct_load || { fail "insmod"; exit $ret; }
-setup_ns a b || skip "cannot create namespaces"
-veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+setup_pair
 for ns in "$a" "$b"; do in_ns "$ns" sysctl -qw net.rct.acct=1; done
 
 V6A=2001:0db8:0000:0000:0000:0000:0000:0001

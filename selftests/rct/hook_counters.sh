@@ -8,9 +8,7 @@ source "$(dirname "$0")/lib.sh"
 need ping
 trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
-rct_loaded || rct_load || { fail "insmod"; exit $ret; }
-setup_ns a b || skip "cannot create namespaces"
-veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+setup_pair
 
 # check_delta FAMILY NS BEFORE AFTER WANT: compares "pre in out post" deltas.
 check_delta() {

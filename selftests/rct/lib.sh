@@ -197,14 +197,45 @@ expect_line() {
 	fi
 }
 
-# load_nft: loads nf_tables (module autoload does not work in the test
-# guest, so modules come from RCT_MODROOT); skips the test if impossible.
+# mp ARGS...: modprobe from RCT_MODROOT (the guest kernel's modules; module
+# autoload does not work in the test guest) or the system's default.
+mp() {
+	if [ -n "${RCT_MODROOT:-}" ]; then
+		modprobe -d "$RCT_MODROOT" "$@"
+	else
+		modprobe "$@"
+	fi
+}
+
+# load_nft [MODULE...]: loads nf_tables (or the given modules); skips the
+# test if impossible.
 load_nft() {
 	local mods=("$@")
 	[ ${#mods[@]} -gt 0 ] || mods=(nf_tables)
-	if [ -n "${RCT_MODROOT:-}" ]; then
-		modprobe -d "$RCT_MODROOT" -a "${mods[@]}" || skip "cannot load ${mods[*]}"
-	else
-		modprobe -a "${mods[@]}" || skip "cannot load ${mods[*]}"
-	fi
+	mp -a "${mods[@]}" || skip "cannot load ${mods[*]}"
+}
+
+# nf_unload_if_new: remember whether nf_conntrack is loaded now; later
+# calls of nf_restore unload nf modules only if it was not.
+nf_unload_if_new() {
+	RCT_NF_WAS_LOADED=0
+	grep -q '^nf_conntrack ' /proc/modules && RCT_NF_WAS_LOADED=1
+}
+nf_restore() {
+	[ "${RCT_NF_WAS_LOADED:-1}" = 0 ] && mp -r nft_ct nf_conntrack_netlink nf_tables nf_conntrack 2>/dev/null
+	return 0
+}
+
+# setup_pair: loads rct if needed and links namespaces $a and $b with
+# veth_pair; fails or skips the test if that is impossible.
+setup_pair() {
+	rct_loaded || rct_load || {
+		fail "insmod"
+		exit $ret
+	}
+	setup_ns a b || skip "cannot create namespaces"
+	veth_pair "$a" "$b" || {
+		fail "veth setup"
+		exit $ret
+	}
 }

@@ -6,12 +6,11 @@
 # and all of them are freed by namespace teardown and unload.
 source "$(dirname "$0")/lib.sh"
 need python3 modprobe
-trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
+nf_unload_if_new
+trap 'cleanup_ns; rct_loaded && rct_unload; nf_restore' EXIT
 
 [ -r /proc/slabinfo ] || skip "no /proc/slabinfo"
-MODROOT=${RCT_MODROOT:-}
-if [ -n "$MODROOT" ]; then modprobe -d "$MODROOT" nf_conntrack; else modprobe nf_conntrack; fi ||
-	skip "cannot load nf_conntrack"
+load_nft nf_conntrack
 rct_loaded || rct_load || { fail "insmod"; exit $ret; }
 
 objsize() { awk -v n="$1" '$1 == n {print $4}' /proc/slabinfo; }

@@ -7,22 +7,16 @@
 source "$(dirname "$0")/lib.sh"
 need nft ping modprobe
 
-MODROOT=${RCT_MODROOT:-}
-mp() { if [ -n "$MODROOT" ]; then modprobe -d "$MODROOT" "$@"; else modprobe "$@"; fi; }
 
+nf_unload_if_new
 cleanup() {
 	cleanup_ns
 	rct_loaded && rct_unload
-	# Leave nf modules loaded only if they were before.
-	if [ "$nf_was_loaded" = 0 ]; then
-		mp -r nft_ct nf_conntrack_netlink nf_tables nf_conntrack 2>/dev/null
-	fi
+	nf_restore
 }
-nf_was_loaded=0
-grep -q '^nf_conntrack ' /proc/modules && nf_was_loaded=1
 trap cleanup EXIT
 
-mp nft_ct || skip "cannot load nft_ct/nf_conntrack (RCT_MODROOT=$MODROOT)"
+load_nft nft_ct
 setup_ns a b || skip "cannot create namespaces"
 veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
 

@@ -9,21 +9,16 @@
 source "$(dirname "$0")/lib.sh"
 need nft ping python3 modprobe
 
-MODROOT=${RCT_MODROOT:-}
-mp() { if [ -n "$MODROOT" ]; then modprobe -d "$MODROOT" "$@"; else modprobe "$@"; fi; }
-nf_was_loaded=0
-grep -q '^nf_conntrack ' /proc/modules && nf_was_loaded=1
+nf_unload_if_new
 cleanup() {
 	cleanup_ns
 	rct_loaded && rct_unload
-	[ "$nf_was_loaded" = 0 ] && mp -r nft_ct nf_tables nf_conntrack 2>/dev/null
+	nf_restore
 }
 trap cleanup EXIT
 
-mp nft_ct || skip "cannot load nft_ct/nf_conntrack"
-rct_loaded || rct_load || { fail "insmod"; exit $ret; }
-setup_ns a b || skip "cannot create namespaces"
-veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+load_nft nft_ct
+setup_pair
 
 rules=$(mktemp)
 cat >"$rules" <<'NFT'

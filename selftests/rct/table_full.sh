@@ -7,9 +7,7 @@ source "$(dirname "$0")/lib.sh"
 need python3
 trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
-rct_loaded || rct_load || { fail "insmod"; exit $ret; }
-setup_ns a b || skip "cannot create namespaces"
-veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+setup_pair
 in_ns "$a" sysctl -qw net.rct.max=10
 dmesg_mark
 

@@ -10,9 +10,7 @@ need nft python3 ping
 trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
 load_nft
-rct_loaded || rct_load || { fail "insmod"; exit $ret; }
-setup_ns a b || skip "cannot create namespaces"
-veth_pair "$a" "$b" || { fail "veth setup"; exit $ret; }
+setup_pair
 
 rules=$(mktemp)
 cat >"$rules" <<'NFT'

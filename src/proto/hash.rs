@@ -90,7 +90,17 @@ pub fn tuple_hash(key: Key, ns: u64, t: &Tuple) -> u64 {
         | u64::from(t.dport) << 16
         | u64::from(t.proto) << 32
         | u64::from(t.l3.number()) << 40;
-    siphash13(key, &[w(&t.src, 0), w(&t.src, 1), w(&t.dst, 0), w(&t.dst, 1), l4, ns])
+    siphash13(
+        key,
+        &[
+            w(&t.src, 0),
+            w(&t.src, 1),
+            w(&t.dst, 0),
+            w(&t.dst, 1),
+            l4,
+            ns,
+        ],
+    )
 }
 
 /// Maps a 64-bit hash onto `n` buckets without division (Lemire's reduction).
@@ -109,7 +119,10 @@ mod tests {
         // From the SipHash paper's test vectors (key 00..0f): the empty input
         // and the input 00 01 .. 07.
         assert_eq!(siphash::<2, 4>(KEY, &[]), 0x726f_db47_dd0e_0e31);
-        assert_eq!(siphash::<2, 4>(KEY, &[0x0706_0504_0302_0100]), 0x93f5_f579_9a93_2462);
+        assert_eq!(
+            siphash::<2, 4>(KEY, &[0x0706_0504_0302_0100]),
+            0x93f5_f579_9a93_2462
+        );
     }
 
     #[test]
@@ -151,7 +164,10 @@ mod tests {
             counts[b as usize] += 1;
         }
         // 1000 expected per bucket; a fair hash stays well within +-20%.
-        assert!(counts.iter().all(|&c| (800..1200).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (800..1200).contains(&c)),
+            "{counts:?}"
+        );
         assert_eq!(bucket(u64::MAX, 7), 6);
         assert_eq!(bucket(0, 7), 0);
     }

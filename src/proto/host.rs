@@ -15,5 +15,6 @@ pub mod line;
 pub mod parse;
 pub mod sizing;
 pub mod stat;
+pub mod tcp;
 pub mod track;
 pub mod tuple;

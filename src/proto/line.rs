@@ -15,7 +15,7 @@
 //! `print_tuple()`.
 
 use super::track::status;
-use super::tuple::{has_ports, l4_name, L3, Tuple};
+use super::tuple::{has_ports, l4_name, Tuple, L3};
 use core::fmt::{self, Write};
 
 /// Packets and bytes seen in one direction.
@@ -76,7 +76,13 @@ fn write_tuple<W: Write>(w: &mut W, t: &Tuple) -> fmt::Result {
     if has_ports(t.proto) {
         write!(w, "sport={} dport={} ", t.sport, t.dport)
     } else if t.is_icmp() {
-        write!(w, "type={} code={} id={} ", t.icmp_type(), t.icmp_code(), t.sport)
+        write!(
+            w,
+            "type={} code={} id={} ",
+            t.icmp_type(),
+            t.icmp_code(),
+            t.sport
+        )
     } else {
         Ok(())
     }
@@ -126,8 +132,8 @@ pub fn write_line<W: Write>(w: &mut W, l: &Line<'_>) -> fmt::Result {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::tuple::ipproto;
+    use super::*;
 
     fn v4(a: [u8; 4]) -> [u8; 16] {
         let mut x = [0; 16];

@@ -17,7 +17,7 @@
 //! net/ipv6/exthdrs_core.c; `nf_conntrack_icmpv4_error()`,
 //! `nf_conntrack_icmpv6_error()`, `udp_error()`.
 
-use super::tuple::{has_ports, ipproto, L3, Tuple};
+use super::tuple::{has_ports, ipproto, Tuple, L3};
 
 /// Read access to a packet's bytes, starting at its network header.
 pub trait Packet {
@@ -329,7 +329,10 @@ mod tests {
 
     #[test]
     fn v6_extension_header_running_past_the_end_is_invalid() {
-        assert_eq!(parse(&ipv6(0, &[17, 200])[..], L3::V6), Err(ParseError::Invalid));
+        assert_eq!(
+            parse(&ipv6(0, &[17, 200])[..], L3::V6),
+            Err(ParseError::Invalid)
+        );
     }
 
     #[test]
@@ -396,7 +399,10 @@ mod tests {
             parse(&ipv4(1, &[19, 0, 0, 0, 0, 0, 0, 0])[..], L3::V4),
             Err(ParseError::Icmp)
         );
-        assert_eq!(parse(&ipv4(1, &[8, 0, 0])[..], L3::V4), Err(ParseError::Icmp));
+        assert_eq!(
+            parse(&ipv4(1, &[8, 0, 0])[..], L3::V4),
+            Err(ParseError::Icmp)
+        );
     }
 
     #[test]
@@ -430,8 +436,14 @@ mod tests {
 
     #[test]
     fn icmpv6_nd_is_untracked_and_errors_quote_flows() {
-        assert_eq!(parse(&ipv6(58, &[135, 0, 0, 0, 0, 0, 0, 0])[..], L3::V6), Ok(Parsed::Untracked));
-        assert_eq!(parse(&ipv6(58, &[143, 0, 0, 0, 0, 0, 0, 0])[..], L3::V6), Ok(Parsed::Untracked));
+        assert_eq!(
+            parse(&ipv6(58, &[135, 0, 0, 0, 0, 0, 0, 0])[..], L3::V6),
+            Ok(Parsed::Untracked)
+        );
+        assert_eq!(
+            parse(&ipv6(58, &[143, 0, 0, 0, 0, 0, 0, 0])[..], L3::V6),
+            Ok(Parsed::Untracked)
+        );
         let quoted = ipv6(17, &udp(999, 53, b""));
         let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
         icmp.extend_from_slice(&quoted);

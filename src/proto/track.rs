@@ -13,7 +13,7 @@
 //! C reference: `nf_conntrack_udp_packet()`, `nf_conntrack_icmp_packet()`,
 //! `nf_conntrack_icmpv6_packet()`, `generic_packet()`.
 
-use super::tuple::{icmp_valid_new, ipproto, L3, Tuple};
+use super::tuple::{icmp_valid_new, ipproto, Tuple, L3};
 
 /// Status bits, numbered as nf's `enum ip_conntrack_status`.
 pub mod status {
@@ -186,7 +186,10 @@ mod tests {
         let start = 1000;
         let stream_at = start + 2 * 250;
         // First packet, and replies within the first two seconds: 30 s.
-        assert_eq!(packet(&t, 0, start, stream_at).unwrap().timeout, Timeout::Udp);
+        assert_eq!(
+            packet(&t, 0, start, stream_at).unwrap().timeout,
+            Timeout::Udp
+        );
         let u = packet(&t, status::SEEN_REPLY, start + 100, stream_at).unwrap();
         assert_eq!((u.timeout, u.assure), (Timeout::Udp, false));
         // Without a reply the flow never becomes a stream.
@@ -195,7 +198,13 @@ mod tests {
         // Replied and still alive after two seconds: stream, assured once.
         let u = packet(&t, status::SEEN_REPLY, stream_at + 1, stream_at).unwrap();
         assert_eq!((u.timeout, u.assure), (Timeout::UdpStream, true));
-        let u = packet(&t, status::SEEN_REPLY | status::ASSURED, stream_at + 9, stream_at).unwrap();
+        let u = packet(
+            &t,
+            status::SEEN_REPLY | status::ASSURED,
+            stream_at + 9,
+            stream_at,
+        )
+        .unwrap();
         assert_eq!((u.timeout, u.assure), (Timeout::UdpStream, false));
     }
 
