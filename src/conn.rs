@@ -7,23 +7,28 @@
 //! direction, through `next`. Timeouts are absolute deadlines in 32-bit
 //! jiffies, compared with wrapping arithmetic as nf does.
 //!
-//! Memory: 136 bytes per entry in a dedicated slab cache (nf_conntrack: a
-//! 256-byte object for `struct nf_conn`, more with extensions); the
-//! `memory.sh` selftest measures both from /proc/slabinfo.
+//! Memory: 192 bytes per entry, TCP state included, in a dedicated slab
+//! cache (nf_conntrack: a 256-byte object for `struct nf_conn`, more with
+//! extensions); the `memory.sh` selftest measures both from /proc/slabinfo.
 //!
 //! C reference: include/net/netfilter/nf_conntrack.h.
 
 use crate::kext::rcu::{RcuFree, RcuHead};
 use crate::proto::line::Counter;
 use crate::proto::track::{status, time_after, Dir};
+use crate::kext::time::HZ;
+use crate::proto::tcp::{State as TcpState, TcpConn};
 use crate::proto::tuple::Tuple;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 
 /// rct-internal status bit: the entry keeps packet/byte counters (it was
 /// created while `net.rct.acct` was on, like nf's acct extension).
 pub(crate) const STATUS_ACCT: u32 = 1 << 31;
 
 /// A connection entry.
+///
+/// Fields are ordered to avoid padding (192 bytes on 64-bit).
 #[repr(C)]
 pub(crate) struct Conn {
     /// Hash chain links per direction: the next entry's address with its
@@ -31,39 +36,53 @@ pub(crate) struct Conn {
     pub(crate) next: [AtomicUsize; 2],
     /// The original-direction tuple.
     pub(crate) orig: Tuple,
-    /// Owning namespace: the address of its entry counter, which also
-    /// identifies the namespace in lookups.
-    pub(crate) ns: usize,
+    /// TCP tracking state; only touched under the table's TCP lock for
+    /// this entry (see `Table::with_tcp`).
+    tcp: UnsafeCell<TcpConn>,
     /// Expiry deadline (jiffies).
     pub(crate) timeout: AtomicU32,
     /// Status bits ([`status`] and [`STATUS_ACCT`]).
     pub(crate) status: AtomicU32,
-    /// Jiffies after which a replied UDP flow is a stream (creation + 2 s).
-    pub(crate) stream_at: u32,
     /// Jiffies at creation.
     pub(crate) born: u32,
     /// Connection mark.
     pub(crate) mark: AtomicU32,
     /// Zone id.
     pub(crate) zone: u16,
+    /// Copy of the TCP state, readable without the TCP lock.
+    tcp_state: AtomicU8,
+    /// Owning namespace: the address of its [`crate::conntrack::Ns`], which
+    /// also identifies the namespace in lookups.
+    pub(crate) ns: usize,
     /// Packets and bytes, original then reply direction.
     acct: [AtomicU64; 4],
     rcu: RcuHead,
 }
 
+// SAFETY: `tcp` is only accessed under the lock `Table::with_tcp` takes;
+// everything else is atomics or immutable after creation.
+unsafe impl Sync for Conn {}
+// SAFETY: As above.
+unsafe impl Send for Conn {}
+
+/// nf_conntrack's `struct nf_conn` slab object is 256 bytes; rct's target
+/// is at most 3/4 of that.
+const _: () = assert!(core::mem::size_of::<Conn>() <= 192);
+
 impl Conn {
     /// A new, unconfirmed entry for `orig` in namespace `ns`.
-    pub(crate) fn new(orig: Tuple, ns: usize, now: u32, deadline: u32, stream_at: u32, acct: bool) -> Self {
+    pub(crate) fn new(orig: Tuple, ns: usize, now: u32, deadline: u32, acct: bool, tcp: TcpConn) -> Self {
         Self {
             next: [AtomicUsize::new(0), AtomicUsize::new(0)],
             orig,
+            tcp: UnsafeCell::new(tcp),
             ns,
             timeout: AtomicU32::new(deadline),
             status: AtomicU32::new(if acct { STATUS_ACCT } else { 0 }),
-            stream_at,
             born: now,
             mark: AtomicU32::new(0),
             zone: 0,
+            tcp_state: AtomicU8::new(tcp.state as u8),
             acct: [
                 AtomicU64::new(0),
                 AtomicU64::new(0),
@@ -72,6 +91,30 @@ impl Conn {
             ],
             rcu: RcuHead::new(),
         }
+    }
+
+    /// Jiffies after which a replied UDP flow counts as a stream (creation + 2 s).
+    pub(crate) fn stream_at(&self) -> u32 {
+        self.born.wrapping_add(2 * HZ)
+    }
+
+    /// The TCP state (meaningful for TCP entries), without locking.
+    pub(crate) fn tcp_state(&self) -> TcpState {
+        TcpState::from_raw(self.tcp_state.load(Relaxed))
+    }
+
+    /// Runs `f` on the TCP state.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock that serialises TCP updates of this entry
+    /// (or owns the entry exclusively).
+    pub(crate) unsafe fn tcp_mut<R>(&self, f: impl FnOnce(&mut TcpConn) -> R) -> R {
+        // SAFETY: Exclusive per the contract.
+        let t = unsafe { &mut *self.tcp.get() };
+        let r = f(t);
+        self.tcp_state.store(t.state as u8, Relaxed);
+        r
     }
 
     /// Status bits.

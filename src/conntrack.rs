@@ -54,6 +54,9 @@ use kernel::prelude::*;
 
 /// Lock stripes for the hash chains (nf: `CONNTRACK_LOCKS`).
 const LOCKS: usize = 1024;
+/// Lock stripes serialising TCP state updates, by entry address (nf has a
+/// spinlock in every entry; stripes keep the entry small).
+const TCP_LOCKS: usize = 256;
 /// Parking slots per CPU for unconfirmed entries.
 const SLOTS: usize = 8;
 /// Unconfirmed entries older than this (jiffies) are reaped: their packet
@@ -129,6 +132,7 @@ pub(crate) struct Table {
     heads: KVVec<AtomicUsize>,
     nbuckets: u32,
     locks: KVec<BhLock>,
+    tcp_locks: KVec<BhLock>,
     rings: KVec<Ring>,
     key: Key,
     cache: Cache<Conn>,
@@ -172,6 +176,10 @@ impl Table {
         for _ in 0..LOCKS {
             locks.push(BhLock::uninit(), GFP_KERNEL)?;
         }
+        let mut tcp_locks = KVec::with_capacity(TCP_LOCKS, GFP_KERNEL)?;
+        for _ in 0..TCP_LOCKS {
+            tcp_locks.push(BhLock::uninit(), GFP_KERNEL)?;
+        }
         let ncpu = usize::try_from(percpu::nr_cpu_ids()).map_err(|_| EINVAL)?;
         let mut rings = KVec::with_capacity(ncpu, GFP_KERNEL)?;
         for _ in 0..ncpu {
@@ -194,6 +202,7 @@ impl Table {
             heads,
             nbuckets: nbuckets.max(1),
             locks,
+            tcp_locks,
             rings,
             key: Key(random::u64(), random::u64()),
             cache: Cache::new(c_str!("rct_conn"))?,
@@ -210,6 +219,10 @@ impl Table {
     pub(crate) unsafe fn init(&self) {
         for l in self.locks.iter() {
             // SAFETY: Unused, at its final address (contract).
+            unsafe { l.init() };
+        }
+        for l in self.tcp_locks.iter() {
+            // SAFETY: As above.
             unsafe { l.init() };
         }
         for r in self.rings.iter() {
@@ -289,6 +302,21 @@ impl Table {
             l = c.next[dir as usize].load(Ordering::Acquire);
         }
         None
+    }
+
+    /// Runs `f` on the TCP state of `c` under its TCP lock (BHs off).
+    pub(crate) fn with_tcp<R>(&self, c: &Conn, f: impl FnOnce(&mut crate::proto::tcp::TcpConn) -> R) -> R {
+        let i = (c as *const Conn as usize >> 6) % TCP_LOCKS;
+        match self.tcp_locks.get(i) {
+            Some(l) => {
+                let _g = l.lock();
+                // SAFETY: Every TCP update of an entry takes the lock its
+                // address selects, held here.
+                unsafe { c.tcp_mut(f) }
+            }
+            // Unreachable (`i < TCP_LOCKS`); no lock, no update.
+            None => f(&mut crate::proto::tcp::TcpConn::default()),
+        }
     }
 
     /// Allocates an unconfirmed entry (atomic context).
@@ -605,7 +633,11 @@ impl Table {
             let g = rcu::read_lock();
             let mut victim = None;
             self.for_each_in_bucket(&g, b, |c| {
-                if victim.is_none() && c.ns == ns && c.status() & status::ASSURED == 0 {
+                // Unassured entries, and TCP connections that are closing
+                // anyway (nf's `tcp_can_early_drop()`).
+                let evictable = c.status() & status::ASSURED == 0
+                    || (c.orig.proto == crate::proto::tuple::ipproto::TCP && c.tcp_state().closing());
+                if victim.is_none() && c.ns == ns && evictable {
                     victim = Some(c);
                 }
             });

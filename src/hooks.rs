@@ -19,10 +19,12 @@ use crate::kext::rcu;
 use crate::kext::skbuff::SkBuff;
 use crate::kext::time::{self, HZ};
 use crate::netns::NetCt;
+use crate::conn::Conn as Entry;
 use crate::proto::parse::{self, Packet, ParseError, Parsed};
 use crate::proto::stat::Stat;
+use crate::proto::tcp::{self, Outcome, Segment, TcpConn};
 use crate::proto::track::{self, status, Dir};
-use crate::proto::tuple::{Tuple, L3};
+use crate::proto::tuple::{ipproto, Tuple, L3};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::pr_warn;
 
@@ -129,7 +131,7 @@ impl NetCt {
         };
         let ns = self.ns.id();
         let now = time::jiffies32();
-        let tuple = match parse::parse(&pkt, l3) {
+        let (tuple, l4) = match parse::parse(&pkt, l3) {
             Err(ParseError::Invalid) => {
                 stats.inc(Stat::Invalid);
                 return Verdict::Accept;
@@ -148,12 +150,32 @@ impl NetCt {
                 }
                 return Verdict::Accept;
             }
-            Ok(Parsed::Track { tuple }) => tuple,
+            Ok(Parsed::Track { tuple, l4 }) => (tuple, l4),
+        };
+        // TCP needs its whole header (nf's `tcp_error()`).
+        let seg = if tuple.proto == ipproto::TCP {
+            match tcp::parse_segment(&pkt, l4) {
+                Some(s) => Some(s),
+                None => {
+                    stats.inc(Stat::Invalid);
+                    return Verdict::Accept;
+                }
+            }
+        } else {
+            None
         };
 
         let g = rcu::read_lock();
         if let Some((c, dir)) = self.table.find(&g, ns, &tuple, now) {
-            match track::packet(&c.orig, c.status(), now, c.stream_at) {
+            if let Some(seg) = &seg {
+                if !self.tcp_packet(c, dir, seg, skb, now) {
+                    return Verdict::Accept;
+                }
+                // A SYN reopening a closed connection: track it as new.
+                drop(g);
+                return self.new_entry(tuple, Some(seg), skb, st.family, now);
+            }
+            match track::packet(&c.orig, c.status(), now, c.stream_at()) {
                 Some(u) => {
                     c.refresh(now.wrapping_add(self.timeout_jiffies(u.timeout)));
                     if u.assure {
@@ -169,15 +191,71 @@ impl NetCt {
             return Verdict::Accept;
         }
         drop(g);
-        self.new_entry(tuple, skb, st.family, now)
+        self.new_entry(tuple, seg.as_ref(), skb, st.family, now)
+    }
+
+    /// Seconds to jiffies for a timeout value.
+    fn jiffies(secs: u32) -> u32 {
+        secs.saturating_mul(HZ)
+    }
+
+    /// Tracks a TCP segment of an existing entry (`nf_conntrack_tcp_packet()`).
+    /// Returns `true` if the packet should instead start a new entry
+    /// (the old one, closed, was killed).
+    fn tcp_packet(&self, c: &Entry, dir: Dir, seg: &Segment, skb: &SkBuff, now: u32) -> bool {
+        let st = tcp::Status {
+            seen_reply: c.status() & status::SEEN_REPLY != 0,
+            assured: c.status() & status::ASSURED != 0,
+        };
+        let left = c.timeout.load(Relaxed).wrapping_sub(now) as i32;
+        let expires = u32::try_from(left.max(0)).unwrap_or(0) / HZ;
+        let (cfg, t) = (self.tcp_config(), self.tcp_timeouts());
+        let out = self.table.with_tcp(c, |tc| tcp::packet(tc, dir, seg, st, expires, &cfg, &t));
+        let reply = || {
+            if dir == Dir::Reply {
+                c.set_status(status::SEEN_REPLY);
+            }
+        };
+        match out {
+            Outcome::Accept { timeout, assure } => {
+                c.refresh(now.wrapping_add(Self::jiffies(t.get(timeout))));
+                if assure {
+                    c.set_status(status::ASSURED);
+                }
+                c.account(dir, skb.len());
+                reply();
+            }
+            Outcome::Ignore => reply(),
+            Outcome::Invalid(lower) => {
+                self.ns.stats.inc(Stat::Invalid);
+                if let Some(to) = lower {
+                    c.refresh(now.wrapping_add(Self::jiffies(t.get(to))));
+                }
+            }
+            Outcome::Kill => {
+                c.account(dir, skb.len());
+                self.table.kill(c);
+            }
+            Outcome::Reopen => {
+                self.table.kill(c);
+                return true;
+            }
+        }
+        false
     }
 
     /// Creates and parks an unconfirmed entry for the first packet of a flow.
-    fn new_entry(&self, tuple: Tuple, skb: &SkBuff, family: Family, now: u32) -> Verdict {
+    fn new_entry(&self, tuple: Tuple, seg: Option<&Segment>, skb: &SkBuff, family: Family, now: u32) -> Verdict {
         let stats = &self.ns.stats;
         // A protocol that cannot answer this packet (an ICMP reply without
-        // its request) starts no connection.
-        let (Some(_), Some(u)) = (tuple.invert(), track::packet(&tuple, 0, now, now)) else {
+        // its request) or a TCP segment that cannot open a connection
+        // starts nothing.
+        let start = match seg {
+            Some(seg) => self.tcp_new(seg),
+            None => track::packet(&tuple, 0, now, now.wrapping_add(2 * HZ))
+                .map(|u| (self.timeout_jiffies(u.timeout), TcpConn::default())),
+        };
+        let (Some(_), Some((timeout, tc))) = (tuple.invert(), start) else {
             stats.inc(Stat::Invalid);
             return Verdict::Accept;
         };
@@ -197,9 +275,9 @@ impl NetCt {
                 return Verdict::Drop;
             }
         }
-        let deadline = now.wrapping_add(self.timeout_jiffies(u.timeout));
+        let deadline = now.wrapping_add(timeout);
         let acct = self.acct.load(Relaxed) != 0;
-        let conn = Conn::new(tuple, self.ns.id(), now, deadline, now.wrapping_add(2 * HZ), acct);
+        let conn = Conn::new(tuple, self.ns.id(), now, deadline, acct, tc);
         let Some(c) = self.table.alloc(conn) else {
             stats.inc(Stat::Drop);
             return Verdict::Drop;
@@ -209,6 +287,17 @@ impl NetCt {
         unsafe { c.as_ref() }.account(Dir::Original, skb.len());
         self.table.park(skb.id(), fingerprint(skb, family), c);
         Verdict::Accept
+    }
+
+    /// The TCP state and timeout (jiffies) of a connection starting with
+    /// `seg` (`tcp_new()` then the first `nf_conntrack_tcp_packet()`).
+    fn tcp_new(&self, seg: &Segment) -> Option<(u32, TcpConn)> {
+        let (cfg, t) = (self.tcp_config(), self.tcp_timeouts());
+        let mut tc = tcp::new_conn(seg, &cfg)?;
+        match tcp::packet(&mut tc, Dir::Original, seg, tcp::Status::default(), 0, &cfg, &t) {
+            Outcome::Accept { timeout, .. } => Some((Self::jiffies(t.get(timeout)), tc)),
+            _ => None,
+        }
     }
 
     /// Confirms the entry the packet created, if it created one

@@ -17,6 +17,7 @@ use crate::kext::proc::{ProcDir, ProcEntry};
 use crate::kext::rcu;
 use crate::kext::sysctl::SysctlRegistration;
 use crate::kext::time::HZ;
+use crate::proto::tcp;
 use crate::proto::track::{Timeout, Timeouts};
 use crate::stats::Stats;
 use crate::{hooks, procfs, sysctl};
@@ -95,6 +96,21 @@ pub(crate) struct NetCt {
     pub(crate) icmpv6_timeout: AtomicI32,
     /// `net.rct.generic_timeout`.
     pub(crate) generic_timeout: AtomicI32,
+    /// `net.rct.tcp_timeout_<state>` by TCP state number (SYN_SENT2 has no
+    /// sysctl, as in nf).
+    pub(crate) tcp_timeouts: [AtomicI32; 10],
+    /// `net.rct.tcp_timeout_max_retrans`.
+    pub(crate) tcp_timeout_max_retrans: AtomicI32,
+    /// `net.rct.tcp_timeout_unacknowledged`.
+    pub(crate) tcp_timeout_unack: AtomicI32,
+    /// `net.rct.tcp_loose`.
+    pub(crate) tcp_loose: AtomicI32,
+    /// `net.rct.tcp_be_liberal`.
+    pub(crate) tcp_be_liberal: AtomicI32,
+    /// `net.rct.tcp_max_retrans`.
+    pub(crate) tcp_max_retrans: AtomicI32,
+    /// `net.rct.tcp_ignore_invalid_rst`.
+    pub(crate) tcp_ignore_invalid_rst: AtomicI32,
 }
 
 impl NetCt {
@@ -116,7 +132,34 @@ impl NetCt {
             icmp_timeout: secs(d.icmp),
             icmpv6_timeout: secs(d.icmpv6),
             generic_timeout: secs(d.generic),
+            tcp_timeouts: tcp::Timeouts::DEFAULT.state.map(secs),
+            tcp_timeout_max_retrans: secs(tcp::Timeouts::DEFAULT.retrans),
+            tcp_timeout_unack: secs(tcp::Timeouts::DEFAULT.unack),
+            tcp_loose: AtomicI32::new(i32::from(tcp::Config::DEFAULT.loose)),
+            tcp_be_liberal: AtomicI32::new(i32::from(tcp::Config::DEFAULT.be_liberal)),
+            tcp_max_retrans: AtomicI32::new(i32::from(tcp::Config::DEFAULT.max_retrans)),
+            tcp_ignore_invalid_rst: AtomicI32::new(i32::from(tcp::Config::DEFAULT.ignore_invalid_rst)),
         })
+    }
+
+    /// This namespace's TCP knobs.
+    pub(crate) fn tcp_config(&self) -> tcp::Config {
+        tcp::Config {
+            loose: self.tcp_loose.load(Relaxed) != 0,
+            be_liberal: self.tcp_be_liberal.load(Relaxed) != 0,
+            max_retrans: u8::try_from(self.tcp_max_retrans.load(Relaxed)).unwrap_or(u8::MAX),
+            ignore_invalid_rst: self.tcp_ignore_invalid_rst.load(Relaxed) != 0,
+        }
+    }
+
+    /// This namespace's TCP timeouts, in seconds.
+    pub(crate) fn tcp_timeouts(&self) -> tcp::Timeouts {
+        let secs = |a: &AtomicI32| u32::try_from(a.load(Relaxed)).unwrap_or(0);
+        tcp::Timeouts {
+            state: self.tcp_timeouts.each_ref().map(secs),
+            retrans: secs(&self.tcp_timeout_max_retrans),
+            unack: secs(&self.tcp_timeout_unack),
+        }
     }
 
     /// Timeout `t` of this namespace, in jiffies.

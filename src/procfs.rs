@@ -20,6 +20,7 @@ use crate::netns::NetCt;
 use crate::proto::line::{write_line, Line};
 use crate::proto::stat;
 use crate::proto::track::status;
+use crate::proto::tuple::ipproto;
 use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
 
@@ -140,7 +141,7 @@ impl SeqIter for TableIter {
                 orig: &c.orig,
                 reply: &reply,
                 secs_left,
-                state: None,
+                state: (c.orig.proto == ipproto::TCP).then(|| c.tcp_state().name()),
                 status: c.status(),
                 acct: c.counters(),
                 mark: c.mark.load(Ordering::Relaxed),

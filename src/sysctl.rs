@@ -30,7 +30,7 @@ const fn timeout(name: &'static kernel::str::CStr, value: Field) -> IntSysctl<Ne
 }
 
 /// The table registered as `net/rct` in every namespace.
-pub(crate) static TABLE: [IntSysctl<NetCt>; 9] = [
+pub(crate) static TABLE: [IntSysctl<NetCt>; 23] = [
     // Entry limit of this namespace.
     int(c_str!("max"), 0o644, 0, i32::MAX, |ct| &ct.max),
     // Entries of this namespace (read-only).
@@ -44,4 +44,22 @@ pub(crate) static TABLE: [IntSysctl<NetCt>; 9] = [
     timeout(c_str!("icmp_timeout"), |ct| &ct.icmp_timeout),
     timeout(c_str!("icmpv6_timeout"), |ct| &ct.icmpv6_timeout),
     timeout(c_str!("generic_timeout"), |ct| &ct.generic_timeout),
+    timeout(c_str!("tcp_timeout_syn_sent"), |ct| &ct.tcp_timeouts[1]),
+    timeout(c_str!("tcp_timeout_syn_recv"), |ct| &ct.tcp_timeouts[2]),
+    timeout(c_str!("tcp_timeout_established"), |ct| &ct.tcp_timeouts[3]),
+    timeout(c_str!("tcp_timeout_fin_wait"), |ct| &ct.tcp_timeouts[4]),
+    timeout(c_str!("tcp_timeout_close_wait"), |ct| &ct.tcp_timeouts[5]),
+    timeout(c_str!("tcp_timeout_last_ack"), |ct| &ct.tcp_timeouts[6]),
+    timeout(c_str!("tcp_timeout_time_wait"), |ct| &ct.tcp_timeouts[7]),
+    timeout(c_str!("tcp_timeout_close"), |ct| &ct.tcp_timeouts[8]),
+    timeout(c_str!("tcp_timeout_max_retrans"), |ct| &ct.tcp_timeout_max_retrans),
+    timeout(c_str!("tcp_timeout_unacknowledged"), |ct| &ct.tcp_timeout_unack),
+    // Pick up connections already established when first seen.
+    int(c_str!("tcp_loose"), 0o644, 0, 1, |ct| &ct.tcp_loose),
+    // Do not mark out-of-window segments invalid.
+    int(c_str!("tcp_be_liberal"), 0o644, 0, 1, |ct| &ct.tcp_be_liberal),
+    // Retransmissions before tcp_timeout_max_retrans applies.
+    int(c_str!("tcp_max_retrans"), 0o644, 0, 255, |ct| &ct.tcp_max_retrans),
+    // Accept RSTs below the window instead of marking them invalid.
+    int(c_str!("tcp_ignore_invalid_rst"), 0o644, 0, 1, |ct| &ct.tcp_ignore_invalid_rst),
 ];

@@ -50,6 +50,8 @@ pub enum Parsed {
     Track {
         /// The packet's tuple (its own direction).
         tuple: Tuple,
+        /// Offset of the layer-4 header from the network header.
+        l4: usize,
     },
     /// An ICMP error about another flow: `key` is the tuple to look that flow up by.
     IcmpError {
@@ -222,7 +224,7 @@ pub fn parse<P: Packet + ?Sized>(p: &P, l3: L3) -> Result<Parsed, ParseError> {
         _ => {}
     }
     let tuple = tuple_at(p, l3, 0, proto, l4).ok_or(ParseError::Invalid)?;
-    Ok(Parsed::Track { tuple })
+    Ok(Parsed::Track { tuple, l4 })
 }
 
 #[cfg(test)]
@@ -282,7 +284,7 @@ mod tests {
 
     fn track(p: &[u8], l3: L3) -> Tuple {
         match parse(p, l3) {
-            Ok(Parsed::Track { tuple }) => tuple,
+            Ok(Parsed::Track { tuple, .. }) => tuple,
             other => panic!("{other:?}"),
         }
     }

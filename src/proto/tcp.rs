@@ -79,6 +79,20 @@ impl State {
     fn from_u8(v: u8) -> Option<State> {
         STATES.get(usize::from(v)).copied()
     }
+
+    /// The state numbered `v`, or `None` (the state) for unknown values.
+    pub fn from_raw(v: u8) -> State {
+        Self::from_u8(v).unwrap_or(State::None)
+    }
+
+    /// Whether early drop may evict a connection in this state even if it
+    /// is assured (`tcp_can_early_drop()`): it is closing anyway.
+    pub fn closing(self) -> bool {
+        matches!(
+            self,
+            State::FinWait | State::LastAck | State::TimeWait | State::Close | State::CloseWait
+        )
+    }
 }
 
 /// Which flags a segment carries, for the transition table (`enum tcp_bit_set`).
