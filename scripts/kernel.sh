@@ -8,6 +8,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# stdout carries only the result (the cache directory); build logs go to stderr.
+exec 3>&1 1>&2
+
 variant=${1:-normal}
 case $variant in
 normal | debug) ;;
@@ -16,7 +19,7 @@ esac
 
 kdir=$(rct_kernel_dir "$variant")
 if [ -f "$kdir/.done" ]; then
-	printf '%s\n' "$kdir"
+	printf '%s\n' "$kdir" >&3
 	exit 0
 fi
 
@@ -24,7 +27,7 @@ mkdir -p "$RCT_CACHE"
 exec 9>"$RCT_CACHE/.kernel.lock"
 flock 9
 if [ -f "$kdir/.done" ]; then
-	printf '%s\n' "$kdir"
+	printf '%s\n' "$kdir" >&3
 	exit 0
 fi
 
@@ -77,4 +80,4 @@ kmake -s INSTALL_MOD_PATH="$kdir/modroot" modules_install
 kmake -s kernelrelease >"$kdir/kernelrelease"
 touch "$kdir/.done"
 rct_log "kernel ready in $kdir"
-printf '%s\n' "$kdir"
+printf '%s\n' "$kdir" >&3

@@ -18,9 +18,12 @@ RCT_JOBS=${RCT_JOBS:-$(( $(nproc) + 1 ))}
 rct_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 rct_die() { rct_log "error: $*"; exit 1; }
 
+# Bump when scripts/kernel.sh changes what it builds (not for cosmetic edits).
+RCT_KERNEL_RECIPE=2
+
 # rct_kernel_key VARIANT: version of the kernel source package plus a hash of
-# everything that changes the built kernel (config fragments, build script,
-# compilers).  Printed as "<pkgversion>-<variant>-<hash12>".
+# everything that changes the built kernel (config fragments, build recipe
+# version, compilers).  Printed as "<pkgversion>-<variant>-<hash12>".
 rct_kernel_key() {
 	local variant=$1 pkgver
 	pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
@@ -29,7 +32,7 @@ rct_kernel_key() {
 	hash=$({
 		cat "$RCT_ROOT/scripts/kernel.config"
 		[ "$variant" = normal ] || cat "$RCT_ROOT/scripts/kernel-$variant.config"
-		cat "$RCT_ROOT/scripts/kernel.sh"
+		echo "recipe $RCT_KERNEL_RECIPE"
 		"$RCT_RUSTC" --version
 		"$RCT_BINDGEN" --version
 		clang --version | head -n 1

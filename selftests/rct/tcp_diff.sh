@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# TCP differential test: real connections between two namespaces, left in
+# ESTABLISHED, TIME_WAIT, CLOSE_WAIT, CLOSE (RST), a TIME_WAIT connection
+# whose ports are reused (reopened), and a refused connection. rct's table, TCP states and ASSURED
+# flags included, must equal nf_conntrack's in both namespaces, for IPv4
+# and IPv6; no packet of these connections may be invalid for rct.
+source "$(dirname "$0")/lib.sh"
+need nft python3
+nf_unload_if_new
+cleanup() {
+	kill $(jobs -p) 2>/dev/null
+	cleanup_ns
+	rct_loaded && rct_unload
+	nf_restore
+}
+trap cleanup EXIT
+
+load_nft nft_ct
+setup_pair
+rules=$(mktemp)
+cat >"$rules" <<'NFT'
+table inet diff {
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		ct state new,established,related,invalid counter
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ct state new,established,related,invalid counter
+	}
+}
+NFT
+for ns in "$a" "$b"; do
+	in_ns "$ns" nft -f "$rules" || { fail "nft ruleset"; exit $ret; }
+	# CLOSE entries must not expire (10 s) while the test compares tables.
+	in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1 net.rct.acct=1 \
+		net.netfilter.nf_conntrack_tcp_timeout_close=120 net.rct.tcp_timeout_close=120 ||
+		fail "sysctls"
+done
+rm -f "$rules"
+
+PEER="$RCT_SELFTEST_DIR/tcp_peer.py"
+run_scenario() {
+	local src=$1 dst=$2 fifo
+	fifo=$(mktemp -u)
+	mkfifo "$fifo"
+	in_ns "$b" python3 "$PEER" server "$dst" 80 >"$fifo" &
+	read -r _ <"$fifo"
+	rm -f "$fifo"
+	coproc CLIENT { in_ns "$a" python3 "$PEER" client "$src" "$dst" 80 81; }
+	read -r -t 60 line <&"${CLIENT[0]}"
+	[ "$line" = done ] || fail "client scenario ($src): '$line'"
+	sleep 0.5
+}
+
+compare() {
+	local fam=$1 ns name rct nf
+	for ns in "$a" "$b"; do
+		name=$([ "$ns" = "$a" ] && echo A || echo B)
+		rct=$(in_ns "$ns" cat /proc/net/rct_conntrack | grep " tcp ")
+		nf=$(in_ns "$ns" cat /proc/net/nf_conntrack | grep " tcp ")
+		if [ -n "$rct" ] && [ "$(normalize_ct <<<"$rct")" = "$(normalize_ct <<<"$nf")" ]; then
+			pass "$fam $name: TCP table equals nf_conntrack's ($(wc -l <<<"$rct") entries)"
+		else
+			fail "$fam $name: TCP tables differ (< rct, > nf):"
+			diff <(normalize_ct <<<"$rct") <(normalize_ct <<<"$nf") | sed 's/^/#   /'
+		fi
+		for want in "ESTABLISHED .*sport=40001 .*\[ASSURED\]" "CLOSE_WAIT .*sport=40003 " \
+			"CLOSE .*sport=40004 " "TIME_WAIT .*sport=40006 .*\[ASSURED\]" \
+			"ESTABLISHED .*sport=40002 .*\[ASSURED\]"; do
+			grep -qE "$want" <<<"$rct" && pass "$fam $name: $want" || fail "$fam $name: no '$want'"
+		done
+		grep -q "sport=40005 " <<<"$rct" && fail "$fam $name: refused connection kept" ||
+			pass "$fam $name: refused connection not kept"
+	done
+}
+
+# end_scenario: closing the client's stdin ends it (and its connections).
+end_scenario() {
+	local pid=$CLIENT_PID
+	exec {CLIENT[1]}>&-
+	wait "$pid" 2>/dev/null
+}
+
+run_scenario 192.0.2.1 192.0.2.2
+compare IPv4
+end_scenario
+run_scenario 2001:db8::1 2001:db8::2
+compare IPv6
+end_scenario
+inv=$(($(stat_sum "$a" invalid) + $(stat_sum "$b" invalid)))
+[ "$inv" = 0 ] && pass "no TCP packet was invalid" || fail "$inv invalid packets"
+exit $ret
