@@ -65,7 +65,7 @@ exec bash '$RCT_ROOT/scripts/guest/$mode.sh'
 JOB
 rct_log "booting the guest (QEMU TCG)"
 vm_rc=0
-"$RCT_ROOT/scripts/vm.sh" "$kdir" "$results" "$job" 3600 || vm_rc=$?
+"$RCT_ROOT/scripts/vm.sh" "$kdir" "$results" "$job" 1800 || vm_rc=$?
 
 if [ "$mode" = demo ]; then
 	rm -rf "$results"

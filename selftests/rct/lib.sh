@@ -52,8 +52,11 @@ setup_ns() {
 }
 
 cleanup_ns() {
-	local ns
+	local ns pids
 	for ns in "${ALL_NS[@]}"; do
+		# Processes left in the namespace (servers) would outlive the test.
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
 	ALL_NS=()
