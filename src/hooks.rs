@@ -26,7 +26,7 @@ use crate::proto::tcp::{self, Outcome, Segment, TcpConn};
 use crate::proto::track::{self, status, Dir};
 use crate::proto::tuple::{ipproto, Tuple, L3};
 use core::sync::atomic::Ordering::Relaxed;
-use kernel::pr_warn;
+use kernel::{pr_info, pr_warn};
 
 const fn spec(family: Family, hook: Hook, priority: i32) -> HookSpec {
     HookSpec {
@@ -109,6 +109,26 @@ impl Hooks for NetCt {
 }
 
 impl NetCt {
+    /// Counts an invalid packet of IP protocol `proto` (0 if unknown) and
+    /// logs it, rate-limited, if `net.rct.log_invalid` asks for it.
+    fn invalid(&self, proto: u8, why: &str, t: Option<&Tuple>) {
+        self.ns.stats.inc(Stat::Invalid);
+        let want = self.log_invalid.load(Relaxed);
+        if want == 0 || (want != 255 && want != i32::from(proto)) || !net::ratelimit() {
+            return;
+        }
+        match t {
+            Some(t) => pr_info!(
+                "invalid packet: {} proto={} sport={} dport={}\n",
+                why,
+                proto,
+                t.sport,
+                t.dport
+            ),
+            None => pr_info!("invalid packet: {} proto={}\n", why, proto),
+        }
+    }
+
     /// Looks the packet's connection up, or creates an unconfirmed entry
     /// (`nf_conntrack_in()`).
     fn conntrack_in(&self, st: &HookState, skb: &SkBuff) -> Verdict {
@@ -120,7 +140,7 @@ impl NetCt {
         self.table.forget(skb.id());
         let stats = &self.ns.stats;
         let Ok(nh) = usize::try_from(skb.network_offset()) else {
-            stats.inc(Stat::Invalid);
+            self.invalid(0, "no network header", None);
             return Verdict::Accept;
         };
         let len = usize::try_from(skb.len()).unwrap_or(0).saturating_sub(nh);
@@ -133,7 +153,7 @@ impl NetCt {
         let now = time::jiffies32();
         let (tuple, l4) = match parse::parse(&pkt, l3) {
             Err(ParseError::Invalid) => {
-                stats.inc(Stat::Invalid);
+                self.invalid(0, "malformed or truncated header", None);
                 return Verdict::Accept;
             }
             Err(ParseError::Icmp) => {
@@ -157,7 +177,7 @@ impl NetCt {
             match tcp::parse_segment(&pkt, l4) {
                 Some(s) => Some(s),
                 None => {
-                    stats.inc(Stat::Invalid);
+                    self.invalid(tuple.proto, "truncated TCP header or bad flags", Some(&tuple));
                     return Verdict::Accept;
                 }
             }
@@ -186,7 +206,7 @@ impl NetCt {
                         c.set_status(status::SEEN_REPLY);
                     }
                 }
-                None => stats.inc(Stat::Invalid),
+                None => self.invalid(c.orig.proto, "not valid for this connection", Some(&tuple)),
             }
             return Verdict::Accept;
         }
@@ -227,7 +247,7 @@ impl NetCt {
             }
             Outcome::Ignore => reply(),
             Outcome::Invalid(lower) => {
-                self.ns.stats.inc(Stat::Invalid);
+                self.invalid(c.orig.proto, "TCP segment outside the window or state", Some(&c.orig));
                 if let Some(to) = lower {
                     c.refresh(now.wrapping_add(Self::jiffies(t.get(to))));
                 }
@@ -256,7 +276,7 @@ impl NetCt {
                 .map(|u| (self.timeout_jiffies(u.timeout), TcpConn::default())),
         };
         let (Some(_), Some((timeout, tc))) = (tuple.invert(), start) else {
-            stats.inc(Stat::Invalid);
+            self.invalid(tuple.proto, "cannot start a connection", Some(&tuple));
             return Verdict::Accept;
         };
         let max = self.max.load(Relaxed);

@@ -111,6 +111,8 @@ pub(crate) struct NetCt {
     pub(crate) tcp_max_retrans: AtomicI32,
     /// `net.rct.tcp_ignore_invalid_rst`.
     pub(crate) tcp_ignore_invalid_rst: AtomicI32,
+    /// `net.rct.log_invalid`: log invalid packets of this protocol (255: all, 0: none).
+    pub(crate) log_invalid: AtomicI32,
 }
 
 impl NetCt {
@@ -139,6 +141,7 @@ impl NetCt {
             tcp_be_liberal: AtomicI32::new(i32::from(tcp::Config::DEFAULT.be_liberal)),
             tcp_max_retrans: AtomicI32::new(i32::from(tcp::Config::DEFAULT.max_retrans)),
             tcp_ignore_invalid_rst: AtomicI32::new(i32::from(tcp::Config::DEFAULT.ignore_invalid_rst)),
+            log_invalid: AtomicI32::new(0),
         })
     }
 

@@ -73,9 +73,10 @@ in_ns() {
 	fi
 }
 
-# stat_sum NS COLUMN: sum over CPUs of a /proc/net/stat/rct_conntrack column.
+# stat_sum NS COLUMN [FILE]: sum over CPUs of a column of
+# /proc/net/stat/FILE (default rct_conntrack; nf_conntrack has the same layout).
 stat_sum() {
-	local col=$2 idx=-1 i sum=0
+	local col=$2 file=${3:-rct_conntrack} idx=-1 i sum=0
 	local -a names fields
 	{
 		read -ra names
@@ -86,7 +87,7 @@ stat_sum() {
 		while read -ra fields; do
 			sum=$((sum + 16#${fields[$idx]}))
 		done
-	} < <(in_ns "$1" cat /proc/net/stat/rct_conntrack)
+	} < <(in_ns "$1" cat "/proc/net/stat/$file")
 	echo "$sum"
 }
 

@@ -9,6 +9,9 @@
   tcp_peer.py client SRC DST PORT CLOSEDPORT
       Opens the scenario's connections from source ports 40001-40006 (see
       tcp_diff.sh), prints "done" and keeps its sockets until stdin closes.
+  tcp_peer.py craft SRC DST PORT DEV
+      Opens SRC:40100 -> DST:PORT, then injects out-of-window data and an
+      out-of-window RST on it (raw sockets), prints "done", waits for EOF.
 """
 import socket
 import struct
@@ -90,8 +93,75 @@ def client(src, dst, port, closed):
     return 0
 
 
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def tcp_segment(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    """An IPv4 TCP segment with a correct checksum."""
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      5 << 4, flags, 502, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(
+        "!BBH", 0, socket.IPPROTO_TCP, len(hdr) + len(payload))
+    csum = checksum(pseudo + hdr + payload)
+    return hdr[:16] + struct.pack("!H", csum) + hdr[18:] + payload
+
+
+def craft(src, dst, port, dev):
+    """Opens SRC:40100 -> DST:PORT, learns its sequence numbers from a packet
+    socket, then sends out-of-window data (3 segments) and an out-of-window
+    RST on that connection. IPv4 only."""
+    # ETH_P_ALL: only "all" taps see outgoing packets.
+    sniff = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    sniff.bind((dev, 0))
+    sniff.settimeout(0.5)
+    s = conn(src, 40100, dst, port, b"keep\n")
+    time.sleep(0.3)
+    seq = ack = None
+    while True:
+        try:
+            frame = sniff.recv(2048)
+        except socket.timeout:
+            break
+        if frame[12:14] != b"\x08\x00":
+            continue
+        ip = frame[14:]
+        ihl = (ip[0] & 15) * 4
+        if ip[9] != socket.IPPROTO_TCP or ip[12:16] != socket.inet_aton(src):
+            continue
+        th = ip[ihl:]
+        sp, dp, sq, ak = struct.unpack("!HHII", th[:12])
+        if sp != 40100:
+            continue
+        doff = (th[12] >> 4) * 4
+        plen = struct.unpack("!H", ip[2:4])[0] - ihl - doff
+        syn = 1 if th[13] & 0x02 else 0
+        seq, ack = (sq + plen + syn) & 0xFFFFFFFF, ak
+    if seq is None:
+        print("no packets sniffed", flush=True)
+        return 1
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    raw.bind((src, 0))
+    for i in range(3):
+        raw.sendto(tcp_segment(src, dst, 40100, int(port), seq + (1 << 31) + i * 100, ack,
+                               0x18, b"0123456789"), (dst, 0))
+    raw.sendto(tcp_segment(src, dst, 40100, int(port), seq + (1 << 30), 0, 0x04), (dst, 0))
+    time.sleep(0.3)
+    print("done", flush=True)
+    sys.stdin.read()
+    s.close()
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(*sys.argv[2:4])
+    elif sys.argv[1] == "craft":
+        sys.exit(craft(*sys.argv[2:6]))
     else:
         sys.exit(client(*sys.argv[2:6]))
