@@ -230,6 +230,42 @@ nf_restore() {
 	return 0
 }
 
+# nf_cleanup: EXIT trap of tests that run nf_conntrack beside rct.
+nf_cleanup() {
+	kill $(jobs -p) 2>/dev/null
+	cleanup_ns
+	rct_loaded && rct_unload
+	nf_restore
+}
+
+# nf_track NS...: makes nf_conntrack track every packet in each NS (an nft
+# table matching on ct state at prerouting and output) and turns per-entry
+# counters on for both nf_conntrack and rct, for table comparisons.
+nf_track() {
+	local ns rules
+	rules=$(mktemp)
+	cat >"$rules" <<'NFT'
+table inet diff {
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		ct state new,established,related,invalid counter
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ct state new,established,related,invalid counter
+	}
+}
+NFT
+	for ns in "$@"; do
+		in_ns "$ns" nft -f "$rules" &&
+			in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1 net.rct.acct=1 || {
+			rm -f "$rules"
+			return 1
+		}
+	done
+	rm -f "$rules"
+}
+
 # setup_pair: loads rct if needed and links namespaces $a and $b with
 # veth_pair; fails or skips the test if that is impossible.
 setup_pair() {

@@ -10,35 +10,12 @@ source "$(dirname "$0")/lib.sh"
 need nft ping python3 modprobe
 
 nf_unload_if_new
-cleanup() {
-	cleanup_ns
-	rct_loaded && rct_unload
-	nf_restore
-}
-trap cleanup EXIT
+trap nf_cleanup EXIT
 
 load_nft nft_ct
 setup_pair
 
-rules=$(mktemp)
-cat >"$rules" <<'NFT'
-table inet diff {
-	chain pre {
-		type filter hook prerouting priority 0; policy accept;
-		ct state new,established,related,invalid counter
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ct state new,established,related,invalid counter
-	}
-}
-NFT
-for ns in "$a" "$b"; do
-	in_ns "$ns" nft -f "$rules" || { fail "nft ruleset"; exit $ret; }
-	in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1 net.rct.acct=1 ||
-		{ fail "acct sysctls"; exit $ret; }
-done
-rm -f "$rules"
+nf_track "$a" "$b" || { fail "nf_conntrack tracking setup"; exit $ret; }
 
 udp_echo_bg "$b" 192.0.2.2 53 3
 in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 5001 192.0.2.2 53 3 --reply || fail "udp v4 echo"

@@ -8,37 +8,16 @@
 source "$(dirname "$0")/lib.sh"
 need nft python3
 nf_unload_if_new
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	cleanup_ns
-	rct_loaded && rct_unload
-	nf_restore
-}
-trap cleanup EXIT
+trap nf_cleanup EXIT
 
 load_nft nft_ct
 setup_pair
-rules=$(mktemp)
-cat >"$rules" <<'NFT'
-table inet diff {
-	chain pre {
-		type filter hook prerouting priority 0; policy accept;
-		ct state new,established,related,invalid counter
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ct state new,established,related,invalid counter
-	}
-}
-NFT
+nf_track "$a" "$b" || { fail "nf_conntrack tracking setup"; exit $ret; }
 for ns in "$a" "$b"; do
-	in_ns "$ns" nft -f "$rules" || { fail "nft ruleset"; exit $ret; }
 	# CLOSE entries must not expire (10 s) while the test compares tables.
-	in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_acct=1 net.rct.acct=1 \
-		net.netfilter.nf_conntrack_tcp_timeout_close=120 net.rct.tcp_timeout_close=120 ||
-		fail "sysctls"
+	in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=120 \
+		net.rct.tcp_timeout_close=120 || fail "sysctls"
 done
-rm -f "$rules"
 
 PEER="$RCT_SELFTEST_DIR/tcp_peer.py"
 run_scenario() {

@@ -7,33 +7,11 @@
 source "$(dirname "$0")/lib.sh"
 need nft python3
 nf_unload_if_new
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	cleanup_ns
-	rct_loaded && rct_unload
-	nf_restore
-}
-trap cleanup EXIT
+trap nf_cleanup EXIT
 
 load_nft nft_ct
 setup_pair
-rules=$(mktemp)
-cat >"$rules" <<'NFT'
-table inet diff {
-	chain pre {
-		type filter hook prerouting priority 0; policy accept;
-		ct state new,established,related,invalid counter
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ct state new,established,related,invalid counter
-	}
-}
-NFT
-for ns in "$a" "$b"; do
-	in_ns "$ns" nft -f "$rules" || { fail "nft ruleset"; exit $ret; }
-done
-rm -f "$rules"
+nf_track "$a" "$b" || { fail "nf_conntrack tracking setup"; exit $ret; }
 in_ns "$b" sysctl -qw net.rct.log_invalid=6
 
 nf_invalid() { stat_sum "$1" invalid nf_conntrack; }
