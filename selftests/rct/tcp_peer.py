@@ -9,6 +9,10 @@
   tcp_peer.py client SRC DST PORT CLOSEDPORT
       Opens the scenario's connections from source ports 40001-40006 (see
       tcp_diff.sh), prints "done" and keeps its sockets until stdin closes.
+  tcp_peer.py flood SRC DST PORT FLOODPORT N
+      Opens 5 connections to DST:PORT, sends N raw SYNs to DST:FLOODPORT,
+      prints "flooded"; after a line on stdin, writes on the 5 connections
+      and prints "alive K".
   tcp_peer.py craft SRC DST PORT DEV
       Opens SRC:40100 -> DST:PORT, then injects out-of-window data and an
       out-of-window RST on it (raw sockets), prints "done", waits for EOF.
@@ -158,9 +162,34 @@ def craft(src, dst, port, dev):
     return 0
 
 
+def flood(src, dst, port, floodport, n):
+    """Opens 5 connections SRC:40200.. -> DST:PORT, floods DST:FLOODPORT with
+    N raw SYNs from other source ports, then checks the 5 still carry data."""
+    keep = [conn(src, 40200 + i, dst, port, b"keep\n") for i in range(5)]
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    raw.bind((src, 0))
+    for i in range(int(n)):
+        raw.sendto(tcp_segment(src, dst, 20000 + i, int(floodport), 1000 * i, 0, 0x02), (dst, 0))
+    print("flooded", flush=True)
+    sys.stdin.readline()
+    ok = 0
+    for s in keep:
+        s.settimeout(3)
+        try:
+            s.sendall(b"still there?")
+            ok += 1
+        except OSError:
+            pass
+    print("alive %d" % ok, flush=True)
+    sys.stdin.read()
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(*sys.argv[2:4])
+    elif sys.argv[1] == "flood":
+        sys.exit(flood(*sys.argv[2:7]))
     elif sys.argv[1] == "craft":
         sys.exit(craft(*sys.argv[2:6]))
     else:
