@@ -4,8 +4,9 @@
 
   tcp_peer.py server ADDR PORT
       Accepts connections. Each client first sends one line: "keep" (answer
-      "ok", keep the socket open, even after the client's FIN) or "srvclose"
-      (answer "ok", then close first). Prints "ready" once listening.
+      "ok", keep the socket open, even after the client's FIN), "srvclose"
+      (answer "ok", then close first) or "eofclose" (answer "ok", close
+      after the client's FIN). Prints "ready" once listening.
   tcp_peer.py client SRC DST PORT CLOSEDPORT
       Opens the scenario's connections from source ports 40001-40006 (see
       tcp_diff.sh), prints "done" and keeps its sockets until stdin closes.
@@ -38,6 +39,11 @@ def serve(addr, port):
             line = c.recv(100)
             c.sendall(b"ok")
             if line.startswith(b"srvclose"):
+                c.close()
+                return
+            if line.startswith(b"eofclose"):
+                while c.recv(100):
+                    pass
                 c.close()
                 return
             keep.append(c)
@@ -85,6 +91,9 @@ def client(src, dst, port, closed):
         conn(src, 40005, dst, closed, None)
     except ConnectionRefusedError:
         pass
+    # 40007: the client closes first, the server follows: TIME_WAIT.
+    s = conn(src, 40007, dst, port, b"eofclose\n")
+    s.close()
     # 40006: like 40002, and left in TIME_WAIT.
     s = conn(src, 40006, dst, port, b"srvclose\n")
     s.recv(100)
