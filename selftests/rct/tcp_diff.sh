@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # TCP differential test: real connections between two namespaces, left in
-# ESTABLISHED, TIME_WAIT (closed by either side first), CLOSE_WAIT, CLOSE
+# ESTABLISHED, TIME_WAIT (closed by either side first, or both at once),
+# CLOSE_WAIT, CLOSE
 # (RST), a TIME_WAIT connection whose ports are reused (reopened), and a
 # refused connection. rct's table, TCP states and ASSURED
 # flags included, must equal nf_conntrack's in both namespaces, for IPv4
@@ -48,7 +49,7 @@ compare() {
 		fi
 		for want in "ESTABLISHED .*sport=40001 .*\[ASSURED\]" "CLOSE_WAIT .*sport=40003 " \
 			"CLOSE .*sport=40004 " "TIME_WAIT .*sport=40006 .*\[ASSURED\]" \
-			"TIME_WAIT .*sport=40007 .*\[ASSURED\]" \
+			"TIME_WAIT .*sport=40007 .*\[ASSURED\]" "TIME_WAIT .*sport=40008 .*\[ASSURED\]" \
 			"ESTABLISHED .*sport=40002 .*\[ASSURED\]"; do
 			grep -qE "$want" <<<"$rct" && pass "$fam $name: $want" || fail "$fam $name: no '$want'"
 		done

@@ -5,8 +5,9 @@
   tcp_peer.py server ADDR PORT
       Accepts connections. Each client first sends one line: "keep" (answer
       "ok", keep the socket open, even after the client's FIN), "srvclose"
-      (answer "ok", then close first) or "eofclose" (answer "ok", close
-      after the client's FIN). Prints "ready" once listening.
+      (answer "ok", then close first), "eofclose" (answer "ok", close
+      after the client's FIN) or "simclose T" (close at time T, as the
+      client does). Prints "ready" once listening.
   tcp_peer.py client SRC DST PORT CLOSEDPORT
       Opens the scenario's connections from source ports 40001-40006 (see
       tcp_diff.sh), prints "done" and keeps its sockets until stdin closes.
@@ -39,6 +40,16 @@ def serve(addr, port):
             line = c.recv(100)
             c.sendall(b"ok")
             if line.startswith(b"srvclose"):
+                c.close()
+                return
+            if line.startswith(b"simclose"):
+                # Close at the deadline the client chose, as it does.
+                deadline = float(line.split()[1])
+                while time.time() < deadline:
+                    pass
+                c.shutdown(socket.SHUT_WR)
+                while c.recv(100):
+                    pass
                 c.close()
                 return
             if line.startswith(b"eofclose"):
@@ -93,6 +104,15 @@ def client(src, dst, port, closed):
         pass
     # 40007: the client closes first, the server follows: TIME_WAIT.
     s = conn(src, 40007, dst, port, b"eofclose\n")
+    s.close()
+    # 40008: both sides close at the same moment (simultaneous close).
+    deadline = time.time() + 0.5
+    s = conn(src, 40008, dst, port, b"simclose %f\n" % deadline)
+    while time.time() < deadline:
+        pass
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(100):
+        pass
     s.close()
     # 40006: like 40002, and left in TIME_WAIT.
     s = conn(src, 40006, dst, port, b"srvclose\n")
