@@ -1118,6 +1118,57 @@ mod tests {
         }
     }
 
+    /// nf's `tcp_conntracks[2][6][TCP_CONNTRACK_MAX]`, rows copied verbatim
+    /// from net/netfilter/nf_conntrack_proto_tcp.c (6.12): every cell of
+    /// [`TABLE`] must match.
+    const NF_TABLE: &str = "
+/*syn*/	   { sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2 },
+/*synack*/ { sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR },
+/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+/*ack*/	   { sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV },
+/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV }
+/*syn*/	   { sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2 },
+/*synack*/ { sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR },
+/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+/*ack*/	   { sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG },
+/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV }
+";
+
+    #[test]
+    fn every_cell_matches_nf_table() {
+        let cell = |name: &str| match name {
+            "sNO" => State::None as u8,
+            "sSS" => SS,
+            "sSR" => SR,
+            "sES" => ES,
+            "sFW" => FW,
+            "sCW" => CW,
+            "sLA" => LA,
+            "sTW" => TW,
+            "sCL" => CL,
+            "sS2" => S2,
+            "sIV" => IV,
+            "sIG" => IG,
+            other => panic!("unknown cell {other}"),
+        };
+        let rows: Vec<Vec<u8>> = NF_TABLE
+            .lines()
+            .filter_map(|l| Some(l.split_once('{')?.1.split_once('}')?.0.to_string()))
+            .map(|r| r.split(',').map(|c| cell(c.trim())).collect())
+            .collect();
+        assert_eq!(rows.len(), 12);
+        let mut n = 0;
+        for (dir, block) in TABLE.iter().enumerate() {
+            for (index, row) in block.iter().enumerate() {
+                assert_eq!(&row[..], &rows[dir * 6 + index][..], "dir {dir} index {index}");
+                n += row.len();
+            }
+        }
+        assert_eq!(n, 2 * 6 * 10);
+    }
+
     #[test]
     fn names_match_nf() {
         assert_eq!(State::Established.name(), "ESTABLISHED");
