@@ -279,3 +279,23 @@ setup_pair() {
 		exit $ret
 	}
 }
+
+# ct_keyed: stdin conntrack lines -> "KEY SECONDS" per entry, KEY being the
+# line without its timeout and use count (spaces folded to "_").
+ct_keyed() {
+	sed -E 's/^(\S+ +[0-9]+ \S+ +[0-9]+) ([0-9]+) (.*) use=[0-9]+$/\1|\3 \2/; s/ /_/g; s/_([0-9]+)$/ \1/'
+}
+
+# timeouts_agree RCT_LINES NF_LINES: every rct entry has an nf entry with the
+# same key whose seconds left differ by at most 3 (reads within a second).
+timeouts_agree() {
+	local key t tn bad=0
+	while read -r key t; do
+		tn=$(ct_keyed <<<"$2" | awk -v k="$key" '$1 == k {print $2}')
+		if [ -z "$tn" ] || [ $((t - tn)) -gt 3 ] || [ $((tn - t)) -gt 3 ]; then
+			bad=1
+			log "timeout differs: rct $t nf ${tn:-none} for $key"
+		fi
+	done < <(ct_keyed <<<"$1")
+	return $bad
+}

@@ -41,15 +41,6 @@ for ns in "$a" "$b"; do
 		fail "$name: tables differ (< rct, > nf):"
 		diff <(normalize_ct <<<"$rct") <(normalize_ct <<<"$nf") | sed 's/^/#   /'
 	fi
-	# Timeouts: same entry, within 3 s (both tables read within a second).
-	bad=0
-	while read -r key t; do
-		tn=$(awk -v k="$key" '$1 == k {print $2}' < <(sed -E 's/^(\S+ +[0-9]+ \S+ +[0-9]+) ([0-9]+) (.*) use=[0-9]+$/\1|\3 \2/; s/ /_/g; s/_([0-9]+)$/ \1/' <<<"$nf"))
-		if [ -z "$tn" ] || [ $((t - tn)) -gt 3 ] || [ $((tn - t)) -gt 3 ]; then
-			bad=1
-			log "timeout differs: rct $t nf ${tn:-none} for $key"
-		fi
-	done < <(sed -E 's/^(\S+ +[0-9]+ \S+ +[0-9]+) ([0-9]+) (.*) use=[0-9]+$/\1|\3 \2/; s/ /_/g; s/_([0-9]+)$/ \1/' <<<"$rct")
-	[ $bad = 0 ] && pass "$name: timeouts agree within 3 s" || fail "$name: timeouts differ"
+	timeouts_agree "$rct" "$nf" && pass "$name: timeouts agree within 3 s" || fail "$name: timeouts differ"
 done
 exit $ret

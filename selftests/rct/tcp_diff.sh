@@ -30,9 +30,39 @@ run_scenario() {
 	read -r _ <"$fifo"
 	rm -f "$fifo"
 	coproc CLIENT { in_ns "$a" python3 "$PEER" client "$src" "$dst" 80 81; }
-	read -r -t 60 line <&"${CLIENT[0]}"
+	local steps=0
+	while read -r -t 60 line <&"${CLIENT[0]}"; do
+		case $line in
+		step*)
+			checkpoint "$src ${line#step }" && steps=$((steps + 1))
+			echo go >&"${CLIENT[1]}"
+			;;
+		*) break ;;
+		esac
+	done
 	[ "$line" = done ] || fail "client scenario ($src): '$line'"
+	[ "$steps" -ge 10 ] && pass "$src: tables equal at all $steps checkpoints" ||
+		fail "$src: tables equal at only $steps checkpoints"
 	sleep 0.5
+}
+
+# checkpoint WHAT: rct's TCP entries equal nf_conntrack's in both namespaces
+# (retried briefly: a packet may be in flight between the two reads).
+checkpoint() {
+	local ns try rct nf
+	for ns in "$a" "$b"; do
+		for try in 1 2 3 4 5; do
+			sleep 0.2
+			rct=$(in_ns "$ns" cat /proc/net/rct_conntrack | grep " tcp " | normalize_ct)
+			nf=$(in_ns "$ns" cat /proc/net/nf_conntrack | grep " tcp " | normalize_ct)
+			[ "$rct" = "$nf" ] && break
+		done
+		if [ "$rct" != "$nf" ]; then
+			fail "checkpoint '$1': tables differ (< rct, > nf):"
+			diff <(echo "$rct") <(echo "$nf") | sed 's/^/#   /'
+			return 1
+		fi
+	done
 }
 
 compare() {
@@ -43,6 +73,8 @@ compare() {
 		nf=$(in_ns "$ns" cat /proc/net/nf_conntrack | grep " tcp ")
 		if [ -n "$rct" ] && [ "$(normalize_ct <<<"$rct")" = "$(normalize_ct <<<"$nf")" ]; then
 			pass "$fam $name: TCP table equals nf_conntrack's ($(wc -l <<<"$rct") entries)"
+			timeouts_agree "$rct" "$nf" && pass "$fam $name: per-state timeouts agree within 3 s" ||
+				fail "$fam $name: timeouts differ"
 		else
 			fail "$fam $name: TCP tables differ (< rct, > nf):"
 			diff <(normalize_ct <<<"$rct") <(normalize_ct <<<"$nf") | sed 's/^/#   /'

@@ -9,8 +9,10 @@
       after the client's FIN) or "simclose T" (close at time T, as the
       client does). Prints "ready" once listening.
   tcp_peer.py client SRC DST PORT CLOSEDPORT
-      Opens the scenario's connections from source ports 40001-40006 (see
-      tcp_diff.sh), prints "done" and keeps its sockets until stdin closes.
+      Opens the scenario's connections from source ports 40001-40008 (see
+      tcp_diff.sh); at each checkpoint prints "step WHAT" and waits for a
+      line on stdin; finally prints "done" and keeps its sockets until
+      stdin closes.
   tcp_peer.py flood SRC DST PORT FLOODPORT N
       Opens 5 connections to DST:PORT, sends N raw SYNs to DST:FLOODPORT,
       prints "flooded"; after a line on stdin, writes on the 5 connections
@@ -81,30 +83,44 @@ def conn(src, sport, dst, port, msg):
     return s
 
 
+def step(name):
+    """Checkpoint: report NAME and wait until the test has compared tables."""
+    print("step " + name, flush=True)
+    sys.stdin.readline()
+
+
 def client(src, dst, port, closed):
     keep = []
     # 40001: open, data both ways, stays ESTABLISHED.
     keep.append(conn(src, 40001, dst, port, b"keep\n"))
+    step("40001 established")
     # 40002: the server closes first, then the client: TIME_WAIT.
     s = conn(src, 40002, dst, port, b"srvclose\n")
+    step("40002 open")
     s.recv(100)
+    step("40002 server closed")
     s.close()
+    step("40002 closed")
     # 40003: the client half-closes, the server keeps its side open: CLOSE_WAIT.
     s = conn(src, 40003, dst, port, b"keep\n")
     s.shutdown(socket.SHUT_WR)
     keep.append(s)
+    step("40003 half-closed")
     # 40004: the client aborts with RST: CLOSE.
     s = conn(src, 40004, dst, port, b"keep\n")
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
+    step("40004 reset")
     # 40005: nobody listens: the RST answering the SYN leaves no entry.
     try:
         conn(src, 40005, dst, closed, None)
     except ConnectionRefusedError:
         pass
+    step("40005 refused")
     # 40007: the client closes first, the server follows: TIME_WAIT.
     s = conn(src, 40007, dst, port, b"eofclose\n")
     s.close()
+    step("40007 closed")
     # 40008: both sides close at the same moment (simultaneous close).
     deadline = time.time() + 0.5
     s = conn(src, 40008, dst, port, b"simclose %f\n" % deadline)
@@ -114,11 +130,12 @@ def client(src, dst, port, closed):
     while s.recv(100):
         pass
     s.close()
+    step("40008 closed")
     # 40006: like 40002, and left in TIME_WAIT.
     s = conn(src, 40006, dst, port, b"srvclose\n")
     s.recv(100)
     s.close()
-    time.sleep(0.5)
+    step("40006 closed")
     # Reuse 40002's ports while that entry is in TIME_WAIT: reopened.
     keep.append(conn(src, 40002, dst, port, b"keep\n"))
     print("done", flush=True)
