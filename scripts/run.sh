@@ -59,6 +59,7 @@ fi
 job=$results/job.in
 cat >"$job" <<JOB
 #!/bin/bash
+# rct-expose: $RCT_ROOT $RCT_CACHE
 export RCT_ROOT='$RCT_ROOT' RCT_KO='$RCT_ROOT/rct.ko' RCT_MODROOT='$kdir/modroot'
 export RCT_KSRC='$(rct_kernel_src)' RCT_TESTS='${RCT_TESTS:-}'
 exec bash '$RCT_ROOT/scripts/guest/$mode.sh'
