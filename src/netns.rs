@@ -194,8 +194,12 @@ pub(crate) struct NetState {
 
 impl Drop for NetState {
     fn drop(&mut self) {
+        // Waits until no hook of this namespace runs any more, so nothing
+        // adds entries behind the flush.
         drop(self.hooks.take());
         self.ct.table.flush_ns(self.ct.ns.id());
+        // Killers that found entries of this namespace before the flush
+        // touch its `Ns` inside RCU read-side sections (see `Ns`).
         rcu::synchronize();
     }
 }

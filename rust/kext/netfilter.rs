@@ -244,8 +244,12 @@ impl<T: Hooks> Drop for HookRegistration<T> {
         // The length was checked to fit in `u32` when registering.
         let n = self.ops.len() as u32;
         // SAFETY: By the type invariant the ops are registered in `net`, which
-        // per `new`'s contract is still alive. After this returns no callback
-        // uses `data` any more (netfilter waits for a grace period).
+        // per `new`'s contract is still alive.
         unsafe { bindings::nf_unregister_net_hooks(self.net, self.ops.as_ptr(), n) };
+        // Unregistering does not wait for hooks already running on other
+        // CPUs (net/netfilter/core.c swaps in `accept_all` and frees the old
+        // array with call_rcu). Hooks run under rcu_read_lock(): after a
+        // grace period none uses `ops` or `data` any more, so both may go.
+        super::rcu::synchronize();
     }
 }
