@@ -57,8 +57,10 @@ const LOCKS: usize = 1024;
 /// Lock stripes serialising TCP state updates, by entry address (nf has a
 /// spinlock in every entry; stripes keep the entry small).
 const TCP_LOCKS: usize = 256;
-/// Parking slots per CPU for unconfirmed entries.
-const SLOTS: usize = 8;
+/// Parking slots per CPU for unconfirmed entries. Receive batching runs
+/// PRE_ROUTING for up to `gro_normal_batch` (8) packets before LOCAL_IN, so
+/// a CPU needs room for more than one batch of new flows.
+const SLOTS: usize = 32;
 /// Unconfirmed entries older than this (jiffies) are reaped: their packet
 /// was dropped before it reached a confirm hook.
 pub(crate) const UNCONFIRMED_MAX_AGE: u32 = time::HZ;
@@ -544,10 +546,14 @@ impl Table {
         }
         drop(guard);
         conn.set_status(status::CONFIRMED);
+        // Publish one direction after the other: readers that see a new
+        // head see an initialised entry. When both tuples hash to the same
+        // bucket (always for a flow whose reply tuple equals its original,
+        // e.g. 127.0.0.1:X -> 127.0.0.1:X), the second link must chain to
+        // the first, so `h1` is read only after `h0` was written.
         conn.next[0].store(h0.load(Ordering::Relaxed), Ordering::Relaxed);
-        conn.next[1].store(h1.load(Ordering::Relaxed), Ordering::Relaxed);
-        // Publish: readers that see the new head see an initialised entry.
         h0.store(link(c, Dir::Original), Ordering::Release);
+        conn.next[1].store(h1.load(Ordering::Relaxed), Ordering::Relaxed);
         h1.store(link(c, Dir::Reply), Ordering::Release);
         Confirm::Inserted
     }

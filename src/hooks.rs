@@ -65,9 +65,10 @@ impl Packet for SkPacket<'_> {
     }
 }
 
-/// A fingerprint of the packet's network header that NAT and forwarding
-/// leave alone: IPv4 version to fragment offset (bytes 0-7: length, id),
-/// IPv6 version to next header (bytes 0-6: flow label, payload length).
+/// A fingerprint of the packet's network header that NAT, forwarding,
+/// DSCP/ECN rewriting and payload-resizing helpers leave alone: IPv4
+/// version/IHL, id and fragment field (bytes 0 and 4-7); IPv6 version, flow
+/// label and next header.
 fn fingerprint(skb: &SkBuff, family: Family) -> u64 {
     let Some(nh) = usize::try_from(skb.network_offset()).ok() else {
         return 0;
@@ -75,9 +76,10 @@ fn fingerprint(skb: &SkBuff, family: Family) -> u64 {
     let Some(h) = skb.header::<8>(nh) else {
         return 0;
     };
+    // Little-endian: byte 0 is the lowest.
     let mask = match family {
-        Family::Ipv4 => u64::MAX,
-        Family::Ipv6 => !(0xff << 56),
+        Family::Ipv4 => 0xffff_ffff_0000_00ff,
+        Family::Ipv6 => 0x00ff_0000_ffff_0ff0,
     };
     u64::from_le_bytes(h) & mask
 }

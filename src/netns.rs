@@ -234,7 +234,17 @@ impl Pernet for Rct {
         let table_file =
             unsafe { ProcEntry::new(net, ProcDir::Net, c_str!("rct_conntrack"), ct.clone()) }?;
         // SAFETY: See above.
-        let hooks = unsafe { HookRegistration::new(net, &hooks::CONNTRACK_HOOKS, ct.clone()) }?;
+        let hooks = match unsafe { HookRegistration::new(net, &hooks::CONNTRACK_HOOKS, ct.clone()) } {
+            Ok(h) => h,
+            Err(e) => {
+                // Hooks that ran before the failure may have created entries.
+                ct.table.flush_ns(ct.ns.id());
+                rcu::synchronize();
+                return Err(e);
+            }
+        };
+        // From here on a failure (the `KBox` below) drops the `NetState`,
+        // whose `Drop` unregisters, flushes and waits as at namespace exit.
         Ok(KBox::new(
             NetState {
                 hooks: Some(hooks),

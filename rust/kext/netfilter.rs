@@ -229,7 +229,14 @@ impl<T: Hooks> HookRegistration<T> {
         // SAFETY: `net` is live; `ops` is an initialised array of `n` ops that
         // stays at this address (never pushed to again) until `drop`
         // unregisters it; each `priv` points into `data`, owned by `self`.
-        to_result(unsafe { bindings::nf_register_net_hooks(net.as_ptr(), ops.as_ptr(), n) })?;
+        let r = to_result(unsafe { bindings::nf_register_net_hooks(net.as_ptr(), ops.as_ptr(), n) });
+        if let Err(e) = r {
+            // On a partial failure the kernel unregisters the hooks it had
+            // added without waiting for running ones: wait before `data`
+            // (and `ops`) can go.
+            super::rcu::synchronize();
+            return Err(e);
+        }
         // INVARIANT: Registered above; `data` moves into the registration.
         Ok(Self {
             net: net.as_ptr(),
