@@ -10,6 +10,8 @@
   traffic.py udp-flows SRC DST DPORT FIRST N
                                           one datagram from each of N source ports
                                           starting at FIRST (new flows, no reply)
+  traffic.py icmp-error SRC DST          an ICMP port unreachable about a UDP
+                                          flow that does not exist
   traffic.py udp-race SRC DST DPORT FIRST N
                                           for each of N source ports, two processes
                                           on different CPUs send the flow's first
@@ -73,6 +75,31 @@ def udp_flows(src, dst, dport, first, n):
     return 0
 
 
+def icmp_error(src, dst):
+    """Sends an ICMP port unreachable quoting a UDP packet DST:9999 ->
+    SRC:9999 that was never sent (no flow to attribute it to)."""
+    import struct
+
+    def csum(b):
+        if len(b) % 2:
+            b += b"\0"
+        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        return ~s & 0xFFFF
+
+    inner_ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 17, 0,
+                           socket.inet_aton(dst), socket.inet_aton(src))
+    inner_udp = struct.pack("!HHHH", 9999, 9999, 8, 0)
+    body = inner_ip + inner_udp
+    hdr = struct.pack("!BBHI", 3, 3, 0, 0)
+    msg = struct.pack("!BBHI", 3, 3, csum(hdr + body), 0) + body
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.bind((src, 0))
+    s.sendto(msg, (dst, 0))
+    return 0
+
+
 def udp_race(src, dst, dport, first, n):
     """Two processes (no GIL between them), pinned to different CPUs, share
     each flow's socket and send when a common deadline passes."""
@@ -131,6 +158,8 @@ def main(argv):
         return udp_flows(*args)
     if cmd == "udp-race":
         return udp_race(*args)
+    if cmd == "icmp-error":
+        return icmp_error(*args)
     print(__doc__, file=sys.stderr)
     return 2
 
