@@ -37,8 +37,9 @@ fi
 # count "rustc and clippy report nothing" as a test.
 [ "$mode" = check ] && rm -f "$RCT_ROOT/src/rct_main.o"
 build_rc=0
-"$RCT_ROOT/scripts/build.sh" >"$results/kdir.txt" 2> >(tee "$results/build.txt" >&2) || build_rc=$?
-wait $! # the tee above
+# build.sh: the kernel directory on stdout (to kdir.txt), the build log on
+# stderr (shown and kept in build.txt); pipefail keeps its exit status.
+{ "$RCT_ROOT/scripts/build.sh" 2>&1 >&3 | tee "$results/build.txt" >&2; } 3>"$results/kdir.txt" || build_rc=$?
 if [ "$build_rc" -ne 0 ]; then
 	rct_log "build failed (exit $build_rc)"
 	[ "$mode" = check ] && echo "$passed passed, $((failed + 1)) failed, $skipped skipped"

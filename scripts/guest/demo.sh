@@ -27,6 +27,17 @@ ip -n demo-a link set veth0 up
 ip -n demo-b link set veth0 up
 run ip netns exec demo-a ping -c 3 -i 0.2 192.0.2.2
 run ip netns exec demo-a ping -6 -c 3 -i 0.2 2001:db8::2
+# A UDP exchange and a TCP connection (kept open), with a Python peer in demo-b.
+T="$RCT_ROOT/selftests/rct/traffic.py"
+ip netns exec demo-b python3 "$T" udp-echo 192.0.2.2 53 1 >/dev/null &
+sleep 1
+run ip netns exec demo-a python3 "$T" udp 192.0.2.1 5353 192.0.2.2 53 1 --reply
+ip netns exec demo-b python3 -c 'import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.0.2.2", 80)); s.listen(1); c, _ = s.accept(); c.sendall(c.recv(100)); time.sleep(5)' &
+sleep 1
+run ip netns exec demo-a python3 -c 'import socket
+s=socket.create_connection(("192.0.2.2", 80)); s.sendall(b"hi"); print(s.recv(100))' 
 run ip netns exec demo-b cat /proc/net/rct_conntrack
 run ip netns exec demo-b cat /proc/net/stat/rct_conntrack
 run sysctl net.rct.max
