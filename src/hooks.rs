@@ -163,7 +163,11 @@ impl NetCt {
                 return Verdict::Accept;
             }
             Ok(Parsed::Untracked) => return Verdict::Accept,
-            Ok(Parsed::IcmpError { key }) => {
+            Ok(Parsed::IcmpError { key, l4 }) => {
+                if !self.checksum_ok(st, skb, nh, l4, key.proto_of_icmp()) {
+                    stats.inc(Stat::Error);
+                    return Verdict::Accept;
+                }
                 // RELATED to the quoted flow if rct tracks it; otherwise an
                 // error nf counts as `icmp_error`. Either way no new entry.
                 let g = rcu::read_lock();
@@ -174,6 +178,15 @@ impl NetCt {
             }
             Ok(Parsed::Track { tuple, l4 }) => (tuple, l4),
         };
+        if !self.checksum_ok(st, skb, nh, l4, tuple.proto) {
+            // nf: ICMP checksum errors count as `icmp_error`, the others as invalid.
+            if tuple.is_icmp() {
+                stats.inc(Stat::Error);
+            } else {
+                self.invalid(tuple.proto, "bad checksum", Some(&tuple));
+            }
+            return Verdict::Accept;
+        }
         // TCP needs its whole header (nf's `tcp_error()`).
         let seg = if tuple.proto == ipproto::TCP {
             match tcp::parse_segment(&pkt, l4) {
@@ -214,6 +227,28 @@ impl NetCt {
         }
         drop(g);
         self.new_entry(tuple, seg.as_ref(), skb, st.family, now)
+    }
+
+    /// Whether the packet passes the checksum check nf makes on arrival
+    /// (PRE_ROUTING, `net.rct.checksum`): TCP, UDP with a checksum,
+    /// UDP-Lite, ICMP and ICMPv6. `nh` and `l4` locate the headers.
+    fn checksum_ok(&self, st: &HookState, skb: &SkBuff, nh: usize, l4: usize, proto: u8) -> bool {
+        if st.hook != Hook::PreRouting || self.checksum.load(Relaxed) == 0 {
+            return true;
+        }
+        let Some(dataoff) = nh.checked_add(l4) else {
+            return false;
+        };
+        let check = match proto {
+            ipproto::TCP | ipproto::UDPLITE | ipproto::ICMP | ipproto::ICMPV6 => true,
+            // A UDP checksum of 0 means "none" (IPv4).
+            ipproto::UDP => dataoff
+                .checked_add(6)
+                .and_then(|o| skb.header::<2>(o))
+                .is_some_and(|c| c != [0, 0]),
+            _ => false,
+        };
+        !check || st.checksum_ok(skb, dataoff, proto)
     }
 
     /// Seconds to jiffies for a timeout value.

@@ -113,6 +113,8 @@ pub(crate) struct NetCt {
     pub(crate) tcp_ignore_invalid_rst: AtomicI32,
     /// `net.rct.log_invalid`: log invalid packets of this protocol (255: all, 0: none).
     pub(crate) log_invalid: AtomicI32,
+    /// `net.rct.checksum`: verify layer-4 checksums of arriving packets.
+    pub(crate) checksum: AtomicI32,
 }
 
 impl NetCt {
@@ -142,6 +144,7 @@ impl NetCt {
             tcp_max_retrans: AtomicI32::new(i32::from(tcp::Config::DEFAULT.max_retrans)),
             tcp_ignore_invalid_rst: AtomicI32::new(i32::from(tcp::Config::DEFAULT.ignore_invalid_rst)),
             log_invalid: AtomicI32::new(0),
+            checksum: AtomicI32::new(1),
         })
     }
 

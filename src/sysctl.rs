@@ -30,7 +30,7 @@ const fn timeout(name: &'static kernel::str::CStr, value: Field) -> IntSysctl<Ne
 }
 
 /// The table registered as `net/rct` in every namespace.
-pub(crate) static TABLE: [IntSysctl<NetCt>; 24] = [
+pub(crate) static TABLE: [IntSysctl<NetCt>; 25] = [
     // Entry limit of this namespace.
     int(c_str!("max"), 0o644, 0, i32::MAX, |ct| &ct.max),
     // Entries of this namespace (read-only).
@@ -62,6 +62,8 @@ pub(crate) static TABLE: [IntSysctl<NetCt>; 24] = [
     int(c_str!("tcp_max_retrans"), 0o644, 0, 255, |ct| &ct.tcp_max_retrans),
     // Accept RSTs below the window instead of marking them invalid.
     int(c_str!("tcp_ignore_invalid_rst"), 0o644, 0, 1, |ct| &ct.tcp_ignore_invalid_rst),
+    // Verify TCP, UDP and ICMP checksums of arriving packets (PRE_ROUTING).
+    int(c_str!("checksum"), 0o644, 0, 1, |ct| &ct.checksum),
     // Log invalid packets of this IP protocol (255: all), rate-limited.
     int(c_str!("log_invalid"), 0o644, 0, 255, |ct| &ct.log_invalid),
 ];

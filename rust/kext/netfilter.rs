@@ -136,6 +136,30 @@ pub(crate) struct HookState {
     pub(crate) from_loopback: bool,
 }
 
+impl HookState {
+    /// Whether the layer-4 checksum of `skb` (layer-4 header at `dataoff`
+    /// from `skb->data`, protocol `proto`) is correct, as netfilter checks
+    /// it (`nf_checksum()`: verifies or trusts hardware/offload state).
+    pub(crate) fn checksum_ok(&self, skb: &SkBuff, dataoff: usize, proto: u8) -> bool {
+        let Ok(off) = u32::try_from(dataoff) else {
+            return false;
+        };
+        // SAFETY: The skb is live and owned by the hook's caller for the
+        // call; `nf_checksum` may update its checksum state, which is what
+        // netfilter's own hooks do at this point.
+        let r = unsafe {
+            bindings::nf_checksum(
+                skb.as_ptr(),
+                self.hook.to_raw(),
+                off,
+                proto,
+                u16::from(self.family.to_raw()),
+            )
+        };
+        r == 0
+    }
+}
+
 /// Packet hooks. Hooks run in atomic context under `rcu_read_lock()`: they
 /// must not sleep and must allocate with `GFP_ATOMIC`.
 pub(crate) trait Hooks: Send + Sync + 'static {

@@ -32,6 +32,11 @@ impl SkBuff {
         unsafe { &*ptr.cast::<SkBuff>() }
     }
 
+    /// The raw pointer, for kext's own FFI calls.
+    pub(super) fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.0.get()
+    }
+
     /// The buffer's address: identifies this `sk_buff` while it is alive.
     pub(crate) fn id(&self) -> usize {
         self.0.get() as usize

@@ -12,6 +12,8 @@
                                           starting at FIRST (new flows, no reply)
   traffic.py icmp-error SRC DST          an ICMP port unreachable about a UDP
                                           flow that does not exist
+  traffic.py udp-badsum SRC DST SPORT DPORT
+                                          one UDP datagram with a wrong checksum
   traffic.py udp-race SRC DST DPORT FIRST N
                                           for each of N source ports, two processes
                                           on different CPUs send the flow's first
@@ -100,6 +102,17 @@ def icmp_error(src, dst):
     return 0
 
 
+def udp_badsum(src, dst, sport, dport):
+    """One IPv4 UDP datagram with a wrong (non-zero) checksum."""
+    import struct
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.bind((src, 0))
+    payload = b"bad checksum"
+    s.sendto(struct.pack("!HHHH", int(sport), int(dport), 8 + len(payload), 0x1234) + payload,
+             (dst, 0))
+    return 0
+
+
 def udp_race(src, dst, dport, first, n):
     """Two processes (no GIL between them), pinned to different CPUs, share
     each flow's socket and send when a common deadline passes."""
@@ -160,6 +173,8 @@ def main(argv):
         return udp_race(*args)
     if cmd == "icmp-error":
         return icmp_error(*args)
+    if cmd == "udp-badsum":
+        return udp_badsum(*args)
     print(__doc__, file=sys.stderr)
     return 2
 

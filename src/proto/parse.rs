@@ -57,6 +57,8 @@ pub enum Parsed {
     IcmpError {
         /// Lookup key: the inverse of the tuple of the packet quoted in the error.
         key: Tuple,
+        /// Offset of the ICMP header from the network header.
+        l4: usize,
     },
     /// Not tracked and not invalid (ICMPv6 neighbour discovery, MLD).
     Untracked,
@@ -177,12 +179,14 @@ fn icmpv6_untracked(ty: u8) -> bool {
     matches!(ty, 130..=137 | 143)
 }
 
-/// The lookup key for an ICMP error whose quoted packet starts at `inner`.
-fn icmp_error_key<P: Packet + ?Sized>(p: &P, l3: L3, inner: usize) -> Result<Parsed, ParseError> {
+/// The lookup key for an ICMP error (header at `icmp`) whose quoted packet
+/// starts 8 bytes later.
+fn icmp_error_key<P: Packet + ?Sized>(p: &P, l3: L3, icmp: usize) -> Result<Parsed, ParseError> {
+    let inner = icmp.checked_add(8).ok_or(ParseError::Icmp)?;
     let (proto, l4) = l4_offset(p, l3, inner).ok_or(ParseError::Icmp)?;
     let quoted = tuple_at(p, l3, inner, proto, l4).ok_or(ParseError::Icmp)?;
     let key = quoted.invert().ok_or(ParseError::Icmp)?;
-    Ok(Parsed::IcmpError { key })
+    Ok(Parsed::IcmpError { key, l4: icmp })
 }
 
 /// Parses a packet of family `l3` whose network header is at offset 0 of `p`.
@@ -195,7 +199,7 @@ pub fn parse<P: Packet + ?Sized>(p: &P, l3: L3) -> Result<Parsed, ParseError> {
                 return Err(ParseError::Icmp);
             }
             if icmp_is_err(h[0]) {
-                return icmp_error_key(p, l3, l4.checked_add(8).ok_or(ParseError::Icmp)?);
+                return icmp_error_key(p, l3, l4);
             }
         }
         (L3::V6, ipproto::ICMPV6) => {
@@ -204,7 +208,7 @@ pub fn parse<P: Packet + ?Sized>(p: &P, l3: L3) -> Result<Parsed, ParseError> {
                 return Ok(Parsed::Untracked);
             }
             if h[0] < 128 {
-                return icmp_error_key(p, l3, l4.checked_add(8).ok_or(ParseError::Icmp)?);
+                return icmp_error_key(p, l3, l4);
             }
         }
         (_, ipproto::UDP | ipproto::UDPLITE) => {
@@ -417,7 +421,7 @@ mod tests {
         p[12..16].copy_from_slice(&[192, 0, 2, 2]);
         p[16..20].copy_from_slice(&[192, 0, 2, 1]);
         match parse(&p[..], L3::V4) {
-            Ok(Parsed::IcmpError { key }) => {
+            Ok(Parsed::IcmpError { key, .. }) => {
                 // The key is the reply tuple of the quoted packet's flow.
                 assert_eq!(key.src[..4], [192, 0, 2, 2]);
                 assert_eq!((key.sport, key.dport, key.proto), (53, 1234, 17));
@@ -450,7 +454,10 @@ mod tests {
         let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
         icmp.extend_from_slice(&quoted);
         match parse(&ipv6(58, &icmp)[..], L3::V6) {
-            Ok(Parsed::IcmpError { key }) => assert_eq!((key.sport, key.dport), (53, 999)),
+            Ok(Parsed::IcmpError { key, l4 }) => {
+                assert_eq!((key.sport, key.dport), (53, 999));
+                assert_eq!(l4, 40);
+            }
             other => panic!("{other:?}"),
         }
     }

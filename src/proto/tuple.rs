@@ -110,6 +110,14 @@ impl Tuple {
         (self.dport & 0xff) as u8
     }
 
+    /// The ICMP protocol number of this tuple's family (1 or 58).
+    pub fn proto_of_icmp(&self) -> u8 {
+        match self.l3 {
+            L3::V4 => ipproto::ICMP,
+            L3::V6 => ipproto::ICMPV6,
+        }
+    }
+
     /// Whether this is an ICMP tuple of its family (ICMP in IPv4, ICMPv6 in IPv6).
     pub fn is_icmp(&self) -> bool {
         matches!(
