@@ -6,7 +6,7 @@
 set -euo pipefail
 
 APT_PKGS=(
-	linux-source-6.12 rustc-web rust-web-src rust-web-clippy
+	linux-source-6.12 rustc-web rust-web-src rust-web-clippy cargo-web
 	clang lld llvm libclang-dev
 	make gcc flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 busybox-static
@@ -32,8 +32,9 @@ fi
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
 	export PATH="$HOME/.cargo/bin:$PATH"
 fi
+# cargo: rustup's if present, else Debian's cargo-web (installed above).
 if ! command -v cargo >/dev/null 2>&1; then
-	log "no cargo found: install Rust (rustup) or Debian's cargo first" && exit 1
+	log "no cargo found (expected /usr/bin/cargo from cargo-web)" && exit 1
 fi
 
 BINDGEN="$HOME/.cargo/bin/bindgen"
