@@ -299,3 +299,17 @@ timeouts_agree() {
 	done < <(ct_keyed <<<"$1")
 	return $bad
 }
+
+# teardown_no_leak: removes the test's namespaces (freeing their entries)
+# and unloads rct; passes if the kernel did not complain that the entry
+# cache still had objects ("Slab cache still has objects"), i.e. no leak.
+teardown_no_leak() {
+	dmesg_mark
+	cleanup_ns
+	rct_unload || fail "rmmod"
+	if dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -q 'still has objects'; then
+		fail "rct_conn objects leaked"
+	else
+		pass "no rct_conn object leaked (cache destroyed cleanly)"
+	fi
+}

@@ -33,15 +33,5 @@ grown=$(active rct_conn)
 # Each flow has an entry in A and one in B.
 [ $((grown - before)) -ge 2000 ] && pass "1000 flows: $((grown - before)) more rct_conn objects in use" ||
 	fail "rct_conn grew by $((grown - before)) for 1000 flows in two namespaces"
-# Tearing down the namespaces frees their entries; unloading destroys the
-# cache, which the kernel refuses loudly ("Slab cache still has objects")
-# if any entry leaked.
-dmesg_mark
-cleanup_ns
-rct_unload || fail "rmmod"
-if dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -q 'still has objects'; then
-	fail "rct_conn objects leaked"
-else
-	pass "no rct_conn object leaked (cache destroyed cleanly)"
-fi
+teardown_no_leak
 exit $ret

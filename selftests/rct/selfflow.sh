@@ -20,12 +20,5 @@ count() { in_ns "$s" cat /proc/sys/net/rct/count; }
 empty() { [ "$(count)" = 0 ]; }
 busywait 10000 empty && pass "entry expired and was collected" || fail "count still $(count)"
 
-dmesg_mark
-cleanup_ns
-rct_unload || fail "rmmod"
-if dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -q 'still has objects'; then
-	fail "entries leaked"
-else
-	pass "no entry leaked"
-fi
+teardown_no_leak
 exit $ret

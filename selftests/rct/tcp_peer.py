@@ -27,6 +27,8 @@ import sys
 import threading
 import time
 
+from traffic import checksum
+
 
 def serve(addr, port):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -141,15 +143,6 @@ def client(src, dst, port, closed):
     print("done", flush=True)
     sys.stdin.read()
     return 0
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def tcp_segment(src, dst, sport, dport, seq, ack, flags, payload=b""):

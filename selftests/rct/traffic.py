@@ -77,25 +77,29 @@ def udp_flows(src, dst, dport, first, n):
     return 0
 
 
+def checksum(data):
+    """The Internet checksum (RFC 1071) of DATA."""
+    import struct
+
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
 def icmp_error(src, dst):
     """Sends an ICMP port unreachable quoting a UDP packet DST:9999 ->
     SRC:9999 that was never sent (no flow to attribute it to)."""
     import struct
-
-    def csum(b):
-        if len(b) % 2:
-            b += b"\0"
-        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-        while s >> 16:
-            s = (s & 0xFFFF) + (s >> 16)
-        return ~s & 0xFFFF
 
     inner_ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 17, 0,
                            socket.inet_aton(dst), socket.inet_aton(src))
     inner_udp = struct.pack("!HHHH", 9999, 9999, 8, 0)
     body = inner_ip + inner_udp
     hdr = struct.pack("!BBHI", 3, 3, 0, 0)
-    msg = struct.pack("!BBHI", 3, 3, csum(hdr + body), 0) + body
+    msg = struct.pack("!BBHI", 3, 3, checksum(hdr + body), 0) + body
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.bind((src, 0))
     s.sendto(msg, (dst, 0))
