@@ -19,6 +19,10 @@ install -m 0755 "$job" "$results/job.sh"
 accel=(-accel tcg)
 [ "${RCT_ICOUNT:-0}" = 1 ] && accel+=(-icount shift=0,sleep=off)
 
+# One guest at a time on this machine (2 cores; parallel worktrees share it).
+exec 9>"${TMPDIR:-/tmp}/rct-qemu.lock"
+flock 9
+
 rc=0
 timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	"${accel[@]}" -m 2048 -smp 2,sockets=2,cores=1,threads=1 \

@@ -10,6 +10,10 @@ const BUCKET_HEAD_BYTES: u64 = 8;
 /// Smallest default bucket count.
 pub const MIN_BUCKETS: u32 = 1024;
 
+/// Largest bucket count accepted (`hashsize=`, `net.rct.buckets`): 2^24
+/// heads are 128 MiB, beyond any sensible table for `max` below 2^31.
+pub const MAX_BUCKETS: u32 = 1 << 24;
+
 /// Default number of hash buckets for a machine with `ram_bytes` of RAM.
 ///
 /// Like nf_conntrack: one bucket head per 16 KiB of RAM, at least 1024;
