@@ -20,6 +20,26 @@
 //! - Writers (confirm, kill) hold the lock stripes of both chains, taken in
 //!   index order with BHs off (`nf_conntrack_double_lock()`).
 //! - The hash is SipHash-1-3 keyed with a random key per module load.
+//! - Resizing (`net.rct.buckets`) moves entries to a new bucket array one
+//!   chain link at a time, while lookups and inserts go on (the scheme of
+//!   the kernel's rhashtable, after Triplett, McKenney and Walpole's
+//!   relativistic hash tables). The old array points to the new one
+//!   (`future`); lookups walk the old chain, then the new one. The mover
+//!   always takes the *tail* link of an old chain, links it at the head of
+//!   its new chain, then cuts it off the old chain: a reader standing on it
+//!   continues into the new chain (harmless: keys are compared), and a
+//!   reader that no longer sees it in the old chain finds it in the new
+//!   one, which it walks afterwards. So no lookup misses an entry during a
+//!   resize, and no packet waits for it: the mover holds two lock stripes
+//!   per link moved, nothing more. nf_conntrack instead takes every lock
+//!   and moves the whole table with bottom halves off, stalling inserts on
+//!   all CPUs for the duration, and makes lookups restart.
+//! - Writers lock the chains of their tuples in the current array and,
+//!   during a resize, in the new one too (up to four stripes, in index
+//!   order), then check that no resize started or ended meanwhile; inserts
+//!   during a resize go to the new array. A chain of either array is
+//!   protected by the stripe of its index, so the mover (holding the old
+//!   and new chain's stripes) and writers exclude each other per chain.
 //!
 //! Two-phase insert: the first packet of a flow creates an unconfirmed
 //! entry, parked on the current CPU keyed by the packet's `sk_buff` address
@@ -38,19 +58,21 @@ use crate::conn::{Conn, CACHE};
 use crate::kext::percpu;
 use crate::kext::rcu::{self, Guard, RcuHead};
 use crate::kext::slab::{Cache, Gfp};
-use crate::kext::spinlock::{lock_two, BhLock};
-use crate::kext::{random, time};
+use crate::kext::spinlock::{lock_set, BhGuardSet, BhLock, SET_MAX};
+use crate::kext::{random, sched, time};
 use crate::proto::hash::{bucket, tuple_hash, Key};
+use crate::proto::sizing::MAX_BUCKETS;
 use crate::proto::stat::Stat;
 use crate::proto::track::{status, Dir};
 use crate::proto::tuple::Tuple;
 use crate::stats::Stats;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use kernel::alloc::KVVec;
-use kernel::c_str;
 use kernel::prelude::*;
+use kernel::sync::Mutex;
+use kernel::{c_str, new_mutex};
 
 /// Lock stripes for the hash chains (nf: `CONNTRACK_LOCKS`).
 const LOCKS: usize = 1024;
@@ -71,7 +93,7 @@ const EARLY_DROP_BUCKETS: u32 = 8;
 /// Entries point to their namespace's `Ns` (`Conn::ns`).
 ///
 /// Lifetime rule: an `Ns` outlives its entries. A namespace first stops its
-/// hooks, then [`Table::flush_ns`], then waits for an RCU grace period
+/// hooks, then [`Table::flush`], then waits for an RCU grace period
 /// before freeing its `Ns`; everyone who touches an entry's `Ns` does so
 /// inside an RCU read-side section in which the entry was still linked or
 /// parked.
@@ -129,10 +151,68 @@ struct Ring {
     slots: UnsafeCell<[Slot; SLOTS]>,
 }
 
+/// One bucket array of the table.
+struct Buckets {
+    heads: KVVec<AtomicUsize>,
+    n: u32,
+    /// The array entries are moving to while the table is resized. Set
+    /// once and never cleared while this array lives, so a reader that
+    /// started on it always reaches the entries that moved.
+    future: AtomicPtr<Buckets>,
+}
+
+impl Buckets {
+    fn new(n: u32) -> Result<KBox<Self>> {
+        let n = n.max(1);
+        let len = usize::try_from(n).map_err(|_| EINVAL)?;
+        let mut heads = KVVec::with_capacity(len, GFP_KERNEL)?;
+        for _ in 0..len {
+            heads.push(AtomicUsize::new(0), GFP_KERNEL)?;
+        }
+        Ok(KBox::new(
+            Self {
+                heads,
+                n,
+                future: AtomicPtr::new(core::ptr::null_mut()),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// The bucket of hash `h`.
+    fn of(&self, h: u64) -> u32 {
+        bucket(h, self.n)
+    }
+
+    fn head(&self, b: u32) -> Option<&AtomicUsize> {
+        self.heads.get(usize::try_from(b).ok()?)
+    }
+
+    /// The array entries are moving to, during a resize.
+    fn future<'g>(&self, _g: &'g Guard) -> Option<&'g Buckets> {
+        // SAFETY: A future array becomes the current one and is freed only
+        // after a later resize and a grace period, which `_g` holds off.
+        unsafe { self.future.load(Ordering::Acquire).as_ref() }
+    }
+}
+
+/// The chains writers lock: in the current array and, during a resize, in
+/// the future one.
+struct Chains<'g> {
+    cur: &'g Buckets,
+    fut: Option<&'g Buckets>,
+}
+
 /// The global connection table.
 pub(crate) struct Table {
-    heads: KVVec<AtomicUsize>,
-    nbuckets: u32,
+    /// The current bucket array (from `KBox::into_raw`), replaced by resizes.
+    cur: AtomicPtr<Buckets>,
+    /// Serialises resizes with each other and with full-table walks that
+    /// must not miss entries (namespace flush, teardown).
+    resizing: Pin<KBox<Mutex<()>>>,
+    /// Entry limit of every namespace (`net.rct.max`, global like
+    /// `nf_conntrack_max`).
+    pub(crate) max: AtomicI32,
     locks: KVec<BhLock>,
     tcp_locks: KVec<BhLock>,
     rings: KVec<Ring>,
@@ -166,14 +246,10 @@ unsafe fn unlink_ref<'g>(l: usize) -> (&'g Conn, Dir) {
 }
 
 impl Table {
-    /// Allocates a table of `nbuckets` buckets (may sleep). Call
-    /// [`Table::init`] once it is at its final address.
-    pub(crate) fn new(nbuckets: u32) -> Result<Self> {
-        let n = usize::try_from(nbuckets.max(1)).map_err(|_| EINVAL)?;
-        let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            heads.push(AtomicUsize::new(0), GFP_KERNEL)?;
-        }
+    /// Allocates a table of `nbuckets` buckets with entry limit `max` (may
+    /// sleep). Call [`Table::init`] once it is at its final address.
+    pub(crate) fn new(nbuckets: u32, max: i32) -> Result<Self> {
+        let buckets = Buckets::new(nbuckets)?;
         let mut locks = KVec::with_capacity(LOCKS, GFP_KERNEL)?;
         for _ in 0..LOCKS {
             locks.push(BhLock::uninit(), GFP_KERNEL)?;
@@ -201,8 +277,9 @@ impl Table {
             )?;
         }
         Ok(Self {
-            heads,
-            nbuckets: nbuckets.max(1),
+            cur: AtomicPtr::new(KBox::into_raw(buckets)),
+            resizing: KBox::pin_init(new_mutex!(()), GFP_KERNEL)?,
+            max: AtomicI32::new(max),
             locks,
             tcp_locks,
             rings,
@@ -235,9 +312,16 @@ impl Table {
         CACHE.store(cache, Ordering::Release);
     }
 
+    /// The current bucket array.
+    fn cur<'g>(&self, _g: &'g Guard) -> &'g Buckets {
+        // SAFETY: `cur` always points to a live array; a replaced one is
+        // freed only after a grace period, which `_g` holds off.
+        unsafe { &*self.cur.load(Ordering::Acquire) }
+    }
+
     /// Number of buckets.
     pub(crate) fn buckets(&self) -> u32 {
-        self.nbuckets
+        self.cur(&rcu::read_lock()).n
     }
 
     /// Tells the GC that a namespace is nearly full.
@@ -252,16 +336,49 @@ impl Table {
         self.pressure.swap(false, Ordering::Relaxed)
     }
 
-    fn bucket_of(&self, ns: usize, t: &Tuple) -> u32 {
-        bucket(tuple_hash(self.key, ns as u64, t), self.nbuckets)
+    fn hash(&self, ns: usize, t: &Tuple) -> u64 {
+        tuple_hash(self.key, ns as u64, t)
     }
 
-    fn head(&self, b: u32) -> Option<&AtomicUsize> {
-        self.heads.get(usize::try_from(b).ok()?)
+    /// The hash of the tuple a chain link stands for.
+    fn link_hash(&self, c: &Conn, dir: Dir) -> u64 {
+        match dir {
+            Dir::Original => self.hash(c.ns, &c.orig),
+            Dir::Reply => self.hash(c.ns, &c.orig.invert().unwrap_or(c.orig)),
+        }
     }
 
     fn stripe(b: u32) -> usize {
         usize::try_from(b).unwrap_or(0) % LOCKS
+    }
+
+    /// Locks the chains of hashes `hs` (see [`Chains`]), retrying if a
+    /// resize starts or ends before the locks are held. `None` only if a
+    /// stripe index is out of range (never).
+    fn lock_chains<'g>(&'g self, g: &'g Guard, hs: [u64; 2]) -> Option<(Chains<'g>, BhGuardSet<'g>)> {
+        loop {
+            let cur = self.cur(g);
+            let fut = cur.future(g);
+            let mut idx = [0usize; SET_MAX];
+            for (i, h) in hs.iter().enumerate() {
+                let b = cur.of(*h);
+                let f = fut.map_or(b, |f| f.of(*h));
+                *idx.get_mut(2 * i)? = Self::stripe(b);
+                *idx.get_mut(2 * i + 1)? = if fut.is_some() { Self::stripe(f) } else { Self::stripe(b) };
+            }
+            let locks = lock_set(&self.locks, &idx)?;
+            // The mover takes these stripes too, and publishes `future`
+            // before it moves anything, and `cur` after it moved
+            // everything: unchanged pointers mean our chains are right.
+            let same_fut = match (fut, cur.future(g)) {
+                (None, None) => true,
+                (Some(a), Some(b)) => core::ptr::eq(a, b),
+                _ => false,
+            };
+            if core::ptr::eq(cur, self.cur(g)) && same_fut {
+                return Some((Chains { cur, fut }, locks));
+            }
+        }
     }
 
     /// Finds the live entry of namespace `ns` with tuple `key` in either
@@ -275,7 +392,7 @@ impl Table {
     /// when `reap` is set.
     fn find_inner<'g>(
         &self,
-        _g: &'g Guard,
+        g: &'g Guard,
         ns: usize,
         key: &Tuple,
         now: u32,
@@ -284,24 +401,30 @@ impl Table {
         // Reply-direction nodes store the original tuple: compare it with
         // the key's inverse instead of inverting every node.
         let inv = key.invert();
-        let mut l = self.head(self.bucket_of(ns, key))?.load(Ordering::Acquire);
-        while l != 0 {
-            // SAFETY: `l` came from a chain of this table under the RCU guard `_g`.
-            let (c, dir) = unsafe { unlink_ref::<'g>(l) };
-            let hit = c.ns == ns
-                && match dir {
-                    Dir::Original => c.orig == *key,
-                    Dir::Reply => inv.as_ref() == Some(&c.orig),
-                };
-            if hit && !c.dying() {
-                if !c.expired(now) {
-                    return Some((c, dir));
+        let h = self.hash(ns, key);
+        let mut t = Some(self.cur(g));
+        // During a resize: the old array's chain, then the new one's.
+        while let Some(a) = t {
+            let mut l = a.head(a.of(h)).map_or(0, |h| h.load(Ordering::Acquire));
+            while l != 0 {
+                // SAFETY: `l` came from a chain of this table under the RCU guard `g`.
+                let (c, dir) = unsafe { unlink_ref::<'g>(l) };
+                let hit = c.ns == ns
+                    && match dir {
+                        Dir::Original => c.orig == *key,
+                        Dir::Reply => inv.as_ref() == Some(&c.orig),
+                    };
+                if hit && !c.dying() {
+                    if !c.expired(now) {
+                        return Some((c, dir));
+                    }
+                    if reap {
+                        self.kill(c);
+                    }
                 }
-                if reap {
-                    self.kill(c);
-                }
+                l = c.next[dir as usize].load(Ordering::Acquire);
             }
-            l = c.next[dir as usize].load(Ordering::Acquire);
+            t = a.future(g);
         }
         None
     }
@@ -515,18 +638,23 @@ impl Table {
             self.discard(c);
             return Confirm::Failed;
         };
-        let h = [self.bucket_of(conn.ns, &conn.orig), self.bucket_of(conn.ns, &reply)];
-        let (Some(h0), Some(h1)) = (self.head(h[0]), self.head(h[1])) else {
+        let h = [self.hash(conn.ns, &conn.orig), self.hash(conn.ns, &reply)];
+        let guard = rcu::read_lock();
+        let Some((chains, locks)) = self.lock_chains(&guard, h) else {
+            drop(guard);
             self.discard(c);
             return Confirm::Failed;
         };
-        let Some(locks) = lock_two(&self.locks, Self::stripe(h[0]), Self::stripe(h[1])) else {
+        // During a resize, new entries go to the new array.
+        let dst = chains.fut.unwrap_or(chains.cur);
+        let (Some(h0), Some(h1)) = (dst.head(dst.of(h[0])), dst.head(dst.of(h[1]))) else {
+            drop(locks);
+            drop(guard);
             self.discard(c);
             return Confirm::Failed;
         };
         // Clash check under the chain locks: no two live entries of a
         // namespace may share a tuple in either direction.
-        let guard = rcu::read_lock();
         let clash = self
             .find_inner(&guard, conn.ns, &conn.orig, now, false)
             .or_else(|| self.find_inner(&guard, conn.ns, &reply, now, false));
@@ -539,12 +667,11 @@ impl Table {
             } else {
                 Confirm::Failed
             };
-            drop(guard);
             drop(locks);
+            drop(guard);
             self.discard(c);
             return outcome;
         }
-        drop(guard);
         conn.set_status(status::CONFIRMED);
         // Publish one direction after the other: readers that see a new
         // head see an initialised entry. When both tuples hash to the same
@@ -558,8 +685,9 @@ impl Table {
         Confirm::Inserted
     }
 
-    /// Removes chain link `target` from the chain at `head`. Caller holds the chain's lock.
-    fn unlink_from(head: &AtomicUsize, target: usize) {
+    /// Removes chain link `target` from the chain at `head`; returns whether
+    /// it was there. Caller holds the chain's lock.
+    fn unlink_from(head: &AtomicUsize, target: usize) -> bool {
         let mut prev = head;
         let mut l = prev.load(Ordering::Relaxed);
         while l != 0 {
@@ -570,11 +698,12 @@ impl Table {
                 // Readers standing on the removed entry still follow its
                 // `next`, which is left intact.
                 prev.store(next, Ordering::Release);
-                return;
+                return true;
             }
             prev = &c.next[dir as usize];
             l = next;
         }
+        false
     }
 
     /// Removes a confirmed entry from the table and frees it after a grace
@@ -588,11 +717,9 @@ impl Table {
         let Some(reply) = c.orig.invert() else {
             return false;
         };
-        let h = [self.bucket_of(c.ns, &c.orig), self.bucket_of(c.ns, &reply)];
-        let (Some(h0), Some(h1)) = (self.head(h[0]), self.head(h[1])) else {
-            return false;
-        };
-        let Some(locks) = lock_two(&self.locks, Self::stripe(h[0]), Self::stripe(h[1])) else {
+        let h = [self.hash(c.ns, &c.orig), self.hash(c.ns, &reply)];
+        let g = rcu::read_lock();
+        let Some((chains, locks)) = self.lock_chains(&g, h) else {
             return false;
         };
         if c.dying() || c.status() & status::CONFIRMED == 0 {
@@ -600,9 +727,24 @@ impl Table {
         }
         c.set_status(status::DYING);
         let p = NonNull::from(c);
-        Self::unlink_from(h0, link(p, Dir::Original));
-        Self::unlink_from(h1, link(p, Dir::Reply));
+        for (hash, dir) in h.into_iter().zip([Dir::Original, Dir::Reply]) {
+            // During a resize a link is in the old chain or, once moved,
+            // in the new one.
+            let target = link(p, dir);
+            let in_cur = chains
+                .cur
+                .head(chains.cur.of(hash))
+                .is_some_and(|hd| Self::unlink_from(hd, target));
+            if !in_cur {
+                if let Some(f) = chains.fut {
+                    if let Some(hd) = f.head(f.of(hash)) {
+                        Self::unlink_from(hd, target);
+                    }
+                }
+            }
+        }
         drop(locks);
+        drop(g);
         if uncount {
             // SAFETY: The caller is inside the RCU section in which it found
             // `c` linked (see `Ns`).
@@ -614,14 +756,17 @@ impl Table {
         true
     }
 
-    /// Calls `f` on every live entry (original direction) of bucket `b`.
-    pub(crate) fn for_each_in_bucket<'g>(&self, _g: &'g Guard, b: u32, mut f: impl FnMut(&'g Conn)) {
-        let Some(head) = self.head(b) else {
+    /// Calls `f` on every live entry (original direction) of bucket `b` of
+    /// the current array. During a resize the walk may miss entries that
+    /// moved, or see some twice; callers that must see everything hold
+    /// `resizing` (see [`Table::flush`]).
+    pub(crate) fn for_each_in_bucket<'g>(&self, g: &'g Guard, b: u32, mut f: impl FnMut(&'g Conn)) {
+        let Some(head) = self.cur(g).head(b) else {
             return;
         };
         let mut l = head.load(Ordering::Acquire);
         while l != 0 {
-            // SAFETY: `l` came from a chain of this table under the RCU guard `_g`.
+            // SAFETY: `l` came from a chain of this table under the RCU guard `g`.
             let (c, dir) = unsafe { unlink_ref::<'g>(l) };
             if dir == Dir::Original && !c.dying() {
                 f(c);
@@ -633,10 +778,11 @@ impl Table {
     /// Evicts one unassured entry of namespace `ns` near the bucket of `t`
     /// to make room (nf's `early_drop()`). Returns whether one was evicted.
     pub(crate) fn early_drop(&self, ns: usize, t: &Tuple) -> bool {
-        let start = self.bucket_of(ns, t);
-        for i in 0..EARLY_DROP_BUCKETS.min(self.nbuckets) {
-            let b = start.wrapping_add(i) % self.nbuckets;
-            let g = rcu::read_lock();
+        let g = rcu::read_lock();
+        let n = self.cur(&g).n;
+        let start = self.cur(&g).of(self.hash(ns, t));
+        for i in 0..EARLY_DROP_BUCKETS.min(n) {
+            let b = start.wrapping_add(i) % n;
             let mut victim = None;
             self.for_each_in_bucket(&g, b, |c| {
                 // Unassured entries, and TCP connections that are closing
@@ -656,17 +802,123 @@ impl Table {
         false
     }
 
-    /// Kills every entry of namespace `ns`, parked ones included (may sleep
-    /// between buckets; the namespace's hooks must be gone).
-    pub(crate) fn flush_ns(&self, ns: usize) {
-        self.reap_parked(|c| c.ns == ns);
-        for b in 0..self.nbuckets {
+    /// Kills every entry of the namespaces `ns` (a few dozen at most: a
+    /// linear search per entry), parked ones included, in one pass over the
+    /// table (may sleep between buckets; the namespaces' hooks must be gone).
+    pub(crate) fn flush(&self, ns: &[usize]) {
+        if ns.is_empty() {
+            return;
+        }
+        let of = |c: &Conn| ns.contains(&c.ns);
+        self.reap_parked(of);
+        // No resize moves entries behind the walk.
+        let _r = self.resizing.lock();
+        for b in 0..self.buckets() {
             let g = rcu::read_lock();
             self.for_each_in_bucket(&g, b, |c| {
-                if c.ns == ns {
+                if of(c) {
                     self.kill(c);
                 }
             });
+            drop(g);
+            if b % 1024 == 1023 {
+                sched::cond_resched();
+            }
+        }
+    }
+
+    /// Changes the number of buckets to `n`, moving every entry while
+    /// lookups and inserts go on (see the module docs). Process context;
+    /// returns when the old array is freed.
+    pub(crate) fn resize(&self, n: u32) -> Result {
+        if n == 0 || n > MAX_BUCKETS {
+            return Err(EINVAL);
+        }
+        let _r = self.resizing.lock();
+        let old_ptr = self.cur.load(Ordering::Acquire);
+        // SAFETY: Only a resize replaces or frees the current array, and
+        // resizes are serialised by `resizing`, held.
+        let old = unsafe { &*old_ptr };
+        if old.n == n {
+            return Ok(());
+        }
+        let new_ptr = KBox::into_raw(Buckets::new(n)?);
+        // SAFETY: Just allocated; freed only by a later resize or by `drop`.
+        let new = unsafe { &*new_ptr };
+        old.future.store(new_ptr, Ordering::Release);
+        for b in 0..old.n {
+            self.move_bucket(old, new, b);
+            if b % 256 == 255 {
+                sched::cond_resched();
+            }
+        }
+        self.cur.store(new_ptr, Ordering::Release);
+        // Every reader and writer that saw the old array is done after a
+        // grace period.
+        rcu::synchronize();
+        // SAFETY: From `KBox::into_raw`; no longer reachable (see above).
+        drop(unsafe { KBox::from_raw(old_ptr) });
+        Ok(())
+    }
+
+    /// The last link of the chain at `head` and the slot that points to it.
+    fn tail(head: &AtomicUsize) -> Option<(&AtomicUsize, usize)> {
+        let mut slot = head;
+        let mut l = slot.load(Ordering::Acquire);
+        if l == 0 {
+            return None;
+        }
+        loop {
+            // SAFETY: Callers hold an RCU read lock (and possibly the chain
+            // lock) while the returned references are used.
+            let (c, dir) = unsafe { unlink_ref::<'_>(l) };
+            let next = &c.next[dir as usize];
+            let n = next.load(Ordering::Acquire);
+            if n == 0 {
+                return Some((slot, l));
+            }
+            slot = next;
+            l = n;
+        }
+    }
+
+    /// Moves every link of chain `b` of `old` to `new`, tail first.
+    fn move_bucket(&self, old: &Buckets, new: &Buckets, b: u32) {
+        let Some(head) = old.head(b) else {
+            return;
+        };
+        loop {
+            let _g = rcu::read_lock();
+            // Peek at the tail without locks to learn which stripe its new
+            // chain needs; checked again under the locks.
+            let peek = Self::tail(head).map(|(_, l)| l);
+            let dst = peek.map(|l| {
+                // SAFETY: A link of this table's chain, under `g`.
+                let (c, dir) = unsafe { unlink_ref::<'_>(l) };
+                new.of(self.link_hash(c, dir))
+            });
+            let stripes = [Self::stripe(b), dst.map_or(Self::stripe(b), Self::stripe)];
+            let Some(locks) = lock_set(&self.locks, &stripes) else {
+                return;
+            };
+            match (Self::tail(head), peek, dst) {
+                // Empty under the lock: writers that take this stripe from
+                // now on see `future` and use the new array.
+                (None, _, _) => return,
+                (Some((slot, l)), Some(p), Some(d)) if l == p => {
+                    let Some(nh) = new.head(d) else {
+                        return;
+                    };
+                    // SAFETY: A link of this chain, under the chain lock.
+                    let (c, dir) = unsafe { unlink_ref::<'_>(l) };
+                    c.next[dir as usize].store(nh.load(Ordering::Relaxed), Ordering::Relaxed);
+                    nh.store(l, Ordering::Release);
+                    slot.store(0, Ordering::Release);
+                }
+                // The tail changed (an entry was killed): look again.
+                _ => {}
+            }
+            drop(locks);
         }
     }
 }
@@ -677,7 +929,7 @@ impl Drop for Table {
         // the table went away; free any stragglers, then wait for the RCU
         // callbacks that return entries to the cache before destroying it.
         self.reap_parked_inner(|_| true, false);
-        for b in 0..self.nbuckets {
+        for b in 0..self.buckets() {
             let g = rcu::read_lock();
             self.for_each_in_bucket(&g, b, |c| {
                 self.kill_inner(c, false);
@@ -685,5 +937,11 @@ impl Drop for Table {
         }
         rcu::barrier();
         CACHE.store(core::ptr::null_mut(), Ordering::Release);
+        let cur = self.cur.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !cur.is_null() {
+            // SAFETY: From `KBox::into_raw`; no reader is left (the table is
+            // being dropped) and no resize runs (`&mut self`).
+            drop(unsafe { KBox::from_raw(cur) });
+        }
     }
 }

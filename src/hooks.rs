@@ -316,7 +316,7 @@ impl NetCt {
             self.invalid(tuple.proto, "cannot start a connection", Some(&tuple));
             return Verdict::Accept;
         };
-        let max = self.max.load(Relaxed);
+        let max = self.table.max.load(Relaxed);
         let count = self.ns.count.load(Relaxed);
         if count >= max - max / 8 {
             self.table.set_pressure();

@@ -26,21 +26,18 @@ use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
-/// `max` for new namespaces, computed from the table size at module load.
-static DEFAULT_MAX: AtomicI32 = AtomicI32::new(0);
 /// The global table, for namespaces created while the module is loaded
 /// (holds one reference, see [`Published`]).
 static TABLE: AtomicPtr<Table> = AtomicPtr::new(core::ptr::null_mut());
 
-/// The table and defaults, published for namespaces created while the
-/// module is loaded; unpublished on drop (after the pernet subsystem is
-/// unregistered, so no namespace init can be running).
+/// The table, published for namespaces created while the module is
+/// loaded; unpublished on drop (after the pernet subsystem is unregistered,
+/// so no namespace init can be running).
 pub(crate) struct Published(());
 
 impl Published {
-    /// Publishes `table` (taking a reference) and the default `max`.
-    pub(crate) fn new(table: &Arc<Table>, default_max: i32) -> Self {
-        DEFAULT_MAX.store(default_max, Relaxed);
+    /// Publishes `table` (taking a reference).
+    pub(crate) fn new(table: &Arc<Table>) -> Self {
         let raw = Arc::into_raw(table.clone()).cast_mut();
         TABLE.store(raw, Ordering::Release);
         Self(())
@@ -69,23 +66,14 @@ fn table() -> Result<Arc<Table>> {
     Ok(b.into())
 }
 
-/// The `max` a new namespace starts with.
-pub(crate) fn default_max() -> i32 {
-    DEFAULT_MAX.load(Relaxed)
-}
-
 /// Conntrack data of one namespace, shared by its hooks, proc files and sysctls.
 pub(crate) struct NetCt {
     /// The global table.
     pub(crate) table: Arc<Table>,
     /// Entry count and statistics; entries point here.
     pub(crate) ns: Ns,
-    /// Entry limit (`net.rct.max`).
-    pub(crate) max: AtomicI32,
     /// Count packets and bytes per entry (`net.rct.acct`).
     pub(crate) acct: AtomicI32,
-    /// Bucket count (`net.rct.buckets`, read-only).
-    pub(crate) buckets: AtomicI32,
     /// `net.rct.udp_timeout` (seconds).
     pub(crate) udp_timeout: AtomicI32,
     /// `net.rct.udp_timeout_stream`.
@@ -121,16 +109,13 @@ impl NetCt {
     fn new(table: Arc<Table>) -> Result<Self> {
         let d = Timeouts::DEFAULT;
         let secs = |v: u32| AtomicI32::new(i32::try_from(v).unwrap_or(i32::MAX));
-        let buckets = i32::try_from(table.buckets()).unwrap_or(i32::MAX);
         Ok(Self {
             table,
             ns: Ns {
                 count: AtomicI32::new(0),
                 stats: Stats::new()?,
             },
-            max: AtomicI32::new(default_max()),
             acct: AtomicI32::new(0),
-            buckets: AtomicI32::new(buckets),
             udp_timeout: secs(d.udp),
             udp_timeout_stream: secs(d.udp_stream),
             icmp_timeout: secs(d.icmp),
@@ -183,28 +168,17 @@ impl NetCt {
 
 /// Everything rct registered in one namespace.
 ///
-/// Teardown order (see `Drop`): hooks first, so no packet reaches rct in
-/// this namespace any more; then its entries leave the table and an RCU
-/// grace period passes (see [`Ns`]); then the user interfaces go, and the
-/// shared [`NetCt`] with the last `Arc`.
+/// Teardown (see [`Rct`]'s `pre_exit` and `exit_batch`): hooks first, so no
+/// packet reaches rct in this namespace any more; after the kernel's grace
+/// period, the entries of the whole batch of dying namespaces leave the
+/// table in one pass, and another grace period passes (see [`Ns`]); then
+/// the user interfaces go, and the shared [`NetCt`] with the last `Arc`.
 pub(crate) struct NetState {
-    hooks: Option<HookRegistration<NetCt>>,
+    hooks: HookRegistration<NetCt>,
     ct: Arc<NetCt>,
     _table_file: ProcEntry<procfs::TableIter>,
     _stat_file: ProcEntry<procfs::StatIter>,
     _sysctl: SysctlRegistration<NetCt>,
-}
-
-impl Drop for NetState {
-    fn drop(&mut self) {
-        // Waits until no hook of this namespace runs any more, so nothing
-        // adds entries behind the flush.
-        drop(self.hooks.take());
-        self.ct.table.flush_ns(self.ct.ns.id());
-        // Killers that found entries of this namespace before the flush
-        // touch its `Ns` inside RCU read-side sections (see `Ns`).
-        rcu::synchronize();
-    }
 }
 
 /// The pernet subsystem that builds a [`NetState`] for every namespace.
@@ -219,16 +193,47 @@ impl Pernet for Rct {
         &RCT_PERNET_ID
     }
 
+    fn pre_exit(state: &NetState) {
+        // SAFETY: The kernel waits for a grace period after `pre_exit`,
+        // before `exit_batch` drops the state.
+        unsafe { state.hooks.unregister_deferred() };
+    }
+
+    fn exit_batch(states: &[&NetState]) {
+        let Some(table) = states.first().map(|s| &s.ct.table) else {
+            return;
+        };
+        // Namespaces that never tracked anything (or whose entries all
+        // expired) need no walk: with the hooks gone, counts only fall.
+        let mut ids = KVec::new();
+        for s in states {
+            if s.ct.ns.count.load(Relaxed) != 0 && ids.push(s.ct.ns.id(), GFP_KERNEL).is_err() {
+                // Out of memory: flush this one alone.
+                table.flush(&[s.ct.ns.id()]);
+            }
+        }
+        if ids.is_empty() {
+            return;
+        }
+        table.flush(&ids);
+        // Killers that found entries of these namespaces before the flush
+        // touch their `Ns` inside RCU read-side sections (see `Ns`).
+        rcu::synchronize();
+    }
+
     fn init(net: &Net) -> Result<KBox<NetState>> {
         let ct = Arc::new(NetCt::new(table()?)?, GFP_KERNEL)?;
+        // Allocated first, so nothing can fail once the hooks run.
+        let slot = KBox::<NetState>::new_uninit(GFP_KERNEL)?;
         // The registrations are owned by the returned `NetState`, which the
         // pernet layer drops in this namespace's exit, before the namespace
         // is freed: that is the contract of the four `new`s below. The user
         // interfaces come first so no packet is tracked in a namespace whose
         // files failed to appear.
         // SAFETY: See above.
-        let sysctl =
-            unsafe { SysctlRegistration::new(net, c_str!("net/rct"), &sysctl::TABLE, ct.clone()) }?;
+        let sysctl = unsafe {
+            SysctlRegistration::new(net, c_str!("net/rct"), &sysctl::TABLE, ct.clone(), net.is_init())
+        }?;
         // SAFETY: See above.
         let stat_file = unsafe {
             ProcEntry::new(net, ProcDir::NetStat, c_str!("rct_conntrack"), ct.clone())
@@ -241,22 +246,18 @@ impl Pernet for Rct {
             Ok(h) => h,
             Err(e) => {
                 // Hooks that ran before the failure may have created entries.
-                ct.table.flush_ns(ct.ns.id());
+                ct.table.flush(&[ct.ns.id()]);
                 rcu::synchronize();
                 return Err(e);
             }
         };
-        // From here on a failure (the `KBox` below) drops the `NetState`,
-        // whose `Drop` unregisters, flushes and waits as at namespace exit.
-        Ok(KBox::new(
-            NetState {
-                hooks: Some(hooks),
-                ct,
-                _table_file: table_file,
-                _stat_file: stat_file,
-                _sysctl: sysctl,
-            },
-            GFP_KERNEL,
-        )?)
+        let state = NetState {
+            hooks,
+            ct,
+            _table_file: table_file,
+            _stat_file: stat_file,
+            _sysctl: sysctl,
+        };
+        Ok(KBox::write(slot, state))
     }
 }

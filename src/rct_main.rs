@@ -56,15 +56,16 @@ impl kernel::Module for RctModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let buckets = proto::sizing::default_buckets(kext::mm::totalram_bytes());
         let max = proto::sizing::default_max(buckets);
-        let table = Arc::new(conntrack::Table::new(buckets)?, GFP_KERNEL)?;
+        let max = i32::try_from(max).unwrap_or(i32::MAX);
+        let table = Arc::new(conntrack::Table::new(buckets, max)?, GFP_KERNEL)?;
         // SAFETY: Called once, right after allocation, before any other use;
         // the `Arc` keeps the table at this address.
         unsafe { table.init() };
         let gc = gc::Gc::start(table.clone())?;
-        let published = netns::Published::new(&table, i32::try_from(max).unwrap_or(i32::MAX));
+        let published = netns::Published::new(&table);
         let pernet = kext::net::PernetRegistration::new()?;
         pr_info!(
-            "loaded: {} buckets, max {} per netns, {} bytes per entry\n",
+            "loaded: {} buckets, max {}, {} bytes per entry\n",
             buckets,
             max,
             core::mem::size_of::<conn::Conn>()

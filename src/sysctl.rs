@@ -4,9 +4,10 @@
 //!
 //! C reference: `nf_ct_sysctl_table[]` in net/netfilter/nf_conntrack_standalone.c.
 
-use crate::kext::sysctl::IntSysctl;
+use crate::kext::sysctl::{IntSysctl, Value};
 use crate::kext::time::HZ;
 use crate::netns::NetCt;
+use crate::proto::sizing::MAX_BUCKETS;
 use kernel::c_str;
 
 /// Largest timeout in seconds: timeouts become 32-bit jiffies deadlines,
@@ -21,8 +22,22 @@ const fn int(name: &'static kernel::str::CStr, mode: u16, min: i32, max: i32, va
         mode,
         min,
         max,
-        value,
+        value: Value::Atomic(value),
+        global: false,
     }
+}
+
+/// A machine-wide sysctl: writable in the initial namespace only.
+const fn global(s: IntSysctl<NetCt>) -> IntSysctl<NetCt> {
+    IntSysctl { global: true, ..s }
+}
+
+fn get_buckets(ct: &NetCt) -> i32 {
+    i32::try_from(ct.table.buckets()).unwrap_or(i32::MAX)
+}
+
+fn set_buckets(ct: &NetCt, n: i32) -> kernel::error::Result {
+    ct.table.resize(u32::try_from(n).map_err(|_| kernel::error::code::EINVAL)?)
 }
 
 const fn timeout(name: &'static kernel::str::CStr, value: Field) -> IntSysctl<NetCt> {
@@ -31,12 +46,22 @@ const fn timeout(name: &'static kernel::str::CStr, value: Field) -> IntSysctl<Ne
 
 /// The table registered as `net/rct` in every namespace.
 pub(crate) static TABLE: [IntSysctl<NetCt>; 25] = [
-    // Entry limit of this namespace.
-    int(c_str!("max"), 0o644, 0, i32::MAX, |ct| &ct.max),
+    // Entry limit of each namespace (one machine-wide value, as nf's).
+    global(int(c_str!("max"), 0o644, 0, i32::MAX, |ct| &ct.table.max)),
     // Entries of this namespace (read-only).
     int(c_str!("count"), 0o444, 0, i32::MAX, |ct| &ct.ns.count),
-    // Hash buckets of the (global) table (read-only).
-    int(c_str!("buckets"), 0o444, 0, i32::MAX, |ct| &ct.buckets),
+    // Hash buckets of the (global) table; a write resizes it live.
+    IntSysctl {
+        name: c_str!("buckets"),
+        mode: 0o644,
+        min: 1,
+        max: MAX_BUCKETS as i32,
+        value: Value::Custom {
+            get: get_buckets,
+            set: set_buckets,
+        },
+        global: true,
+    },
     // Keep per-entry packet and byte counters (for entries created from now on).
     int(c_str!("acct"), 0o644, 0, 1, |ct| &ct.acct),
     timeout(c_str!("udp_timeout"), |ct| &ct.udp_timeout),

@@ -15,6 +15,7 @@
 #include "percpu.c"
 #include "proc_fs.c"
 #include "rcupdate.c"
+#include "sched.c"
 #include "skbuff.c"
 #include "slab.c"
 #include "spinlock.c"

@@ -12,6 +12,7 @@
 #include <linux/compiler_types.h>
 
 struct net;
+struct list_head;
 struct seq_file;
 struct file;
 struct inode;
@@ -23,6 +24,8 @@ typedef struct spinlock spinlock_t;
 
 /* net.c */
 void *rct_helper_net_generic(const struct net *net, unsigned int id);
+struct net *rct_helper_net_exit_next(struct list_head *list, struct net *net);
+bool rct_helper_net_is_init(const struct net *net);
 
 /* netdevice.c */
 unsigned int rct_helper_netdev_flags(const struct net_device *dev);
@@ -38,6 +41,9 @@ bool rct_helper_cpu_possible(unsigned int cpu);
 /* rcupdate.c */
 void rct_helper_rcu_read_lock(void);
 void rct_helper_rcu_read_unlock(void);
+
+/* sched.c */
+void rct_helper_cond_resched(void);
 
 /* skbuff.c */
 void *rct_helper_skb_header_pointer(const struct sk_buff *skb, int offset, int len,

@@ -22,6 +22,7 @@ pub(crate) mod percpu;
 pub(crate) mod proc;
 pub(crate) mod random;
 pub(crate) mod rcu;
+pub(crate) mod sched;
 pub(crate) mod skbuff;
 pub(crate) mod slab;
 pub(crate) mod spinlock;

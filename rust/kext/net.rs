@@ -4,8 +4,12 @@
 //!
 //! [`PernetRegistration`] registers a `pernet_operations` whose `init` builds a
 //! [`Pernet::State`] for every network namespace (existing ones at
-//! registration, new ones as they are created) and whose `exit` drops it.
-//! The state is kept in the namespace's `net_generic` slot.
+//! registration, new ones as they are created). Exit is two-phase and
+//! batched, as the kernel tears namespaces down: `pre_exit` runs
+//! [`Pernet::pre_exit`] on each dying namespace, the kernel waits for one
+//! RCU grace period for the whole batch, then `exit_batch` hands all their
+//! states to [`Pernet::exit_batch`] at once and drops them. The state is
+//! kept in the namespace's `net_generic` slot.
 //!
 //! C reference: include/net/net_namespace.h, include/net/netns/generic.h.
 
@@ -36,6 +40,13 @@ impl Net {
         // transparent wrapper of `net`.
         // SAFETY: The caller guarantees `ptr` is valid for `'a`.
         unsafe { &*ptr.cast::<Net>() }
+    }
+
+    /// Whether this is the initial namespace (`init_net`), where machine-wide
+    /// settings live.
+    pub(crate) fn is_init(&self) -> bool {
+        // SAFETY: By the type invariant the namespace is alive.
+        unsafe { bindings::rct_helper_net_is_init(self.as_ptr()) }
     }
 
     /// The raw `struct net` pointer, for kext's own FFI calls.
@@ -78,6 +89,14 @@ pub(crate) trait Pernet: 'static {
     /// Builds the state of namespace `net`. It is dropped when `net` exits
     /// (or when the registration is dropped), always before `net` is freed.
     fn init(net: &Net) -> Result<KBox<Self::State>>;
+
+    /// First exit step of a namespace. An RCU grace period passes between
+    /// it and the [`Pernet::exit_batch`] that includes the same namespace.
+    fn pre_exit(_state: &Self::State) {}
+
+    /// Last exit step, once for a batch of namespaces (all of which went
+    /// through [`Pernet::pre_exit`]); their states are dropped right after.
+    fn exit_batch(_states: &[&Self::State]) {}
 }
 
 /// A registered [`Pernet`] subsystem; unregistering (on drop) exits every namespace.
@@ -105,7 +124,8 @@ impl<T: Pernet> PernetRegistration<T> {
         // kernel sees the struct.
         unsafe {
             (*raw).init = Some(Self::init_callback);
-            (*raw).exit = Some(Self::exit_callback);
+            (*raw).pre_exit = Some(Self::pre_exit_callback);
+            (*raw).exit_batch = Some(Self::exit_batch_callback);
             // CAST: `PernetId` wraps the `unsigned int` the kernel writes.
             let id = T::id().0.get();
             core::ptr::addr_of_mut!((*raw).id).write(id);
@@ -143,21 +163,93 @@ impl<T: Pernet> PernetRegistration<T> {
         })
     }
 
+    /// The state of `net`, if its init succeeded and it has not exited.
+    ///
     /// # Safety
     ///
-    /// Only called by the kernel as `pernet_operations::exit`, with a live `net`
-    /// whose `init_callback` succeeded.
-    unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
+    /// `net` is live and this subsystem is registered.
+    unsafe fn state(net: *mut bindings::net) -> *mut T::State {
+        // SAFETY: Per the contract; `init_callback` stored the state (or
+        // the slot is still zeroed, a null pointer).
+        unsafe { Self::slot(net).read() }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel as `pernet_operations::pre_exit`, with a
+    /// live `net`.
+    unsafe extern "C" fn pre_exit_callback(net: *mut bindings::net) {
         // SAFETY: `net` is live and we are registered.
-        let slot = unsafe { Self::slot(net) };
-        // SAFETY: `slot` is valid; `init_callback` stored the state there.
-        let state = unsafe { slot.read() };
-        if !state.is_null() {
-            // SAFETY: `state` came from `KBox::into_raw` in `init_callback` and
-            // is dropped exactly once, here.
-            drop(unsafe { KBox::from_raw(state) });
-            // SAFETY: `slot` is valid for writes.
-            unsafe { slot.write(core::ptr::null_mut()) };
+        let state = unsafe { Self::state(net) };
+        // SAFETY: A non-null state is the live box `init_callback` stored;
+        // it is dropped only in `exit_batch_callback`, later.
+        if let Some(s) = unsafe { state.as_ref() } {
+            T::pre_exit(s);
+        }
+    }
+
+    /// Runs [`Pernet::exit_batch`] on `states` and drops them.
+    ///
+    /// # Safety
+    ///
+    /// Each pointer is a live state box from `init_callback`, not aliased,
+    /// and its slot was already cleared.
+    unsafe fn finish(states: &[*mut T::State]) {
+        let mut refs = KVec::new();
+        let batched = refs.reserve(states.len(), GFP_KERNEL).is_ok();
+        if batched {
+            for &s in states {
+                // SAFETY: Per the contract the box is live.
+                let _ = refs.push(unsafe { &*s }, GFP_KERNEL);
+            }
+            T::exit_batch(&refs);
+        }
+        drop(refs);
+        for &s in states {
+            if !batched {
+                // Out of memory for the batch: one namespace at a time.
+                // SAFETY: Per the contract the box is live.
+                T::exit_batch(&[unsafe { &*s }]);
+            }
+            // SAFETY: From `KBox::into_raw` in `init_callback`; dropped once.
+            drop(unsafe { KBox::from_raw(s) });
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel as `pernet_operations::exit_batch`, with
+    /// the list (linked by `net->exit_list`) of live namespaces that went
+    /// through `pre_exit_callback` followed by an RCU grace period.
+    unsafe extern "C" fn exit_batch_callback(list: *mut bindings::list_head) {
+        const CHUNK: usize = 64;
+        let mut chunk: [*mut T::State; CHUNK] = [core::ptr::null_mut(); CHUNK];
+        let mut n = 0;
+        let mut net = core::ptr::null_mut();
+        loop {
+            // SAFETY: `list` is the kernel's exit list; `net` is null or a
+            // member of it.
+            net = unsafe { bindings::rct_helper_net_exit_next(list, net) };
+            if !net.is_null() {
+                // SAFETY: `net` is live and we are registered.
+                let state = unsafe { Self::state(net) };
+                if !state.is_null() {
+                    // SAFETY: As above; the slot is valid for writes.
+                    unsafe { Self::slot(net).write(core::ptr::null_mut()) };
+                    if let Some(c) = chunk.get_mut(n) {
+                        *c = state;
+                        n += 1;
+                    }
+                }
+            }
+            if n == CHUNK || (net.is_null() && n > 0) {
+                // SAFETY: Each state was taken out of its slot above, once.
+                unsafe { Self::finish(chunk.get(..n).unwrap_or(&[])) };
+                n = 0;
+            }
+            if net.is_null() {
+                break;
+            }
         }
     }
 }

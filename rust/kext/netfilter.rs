@@ -14,6 +14,7 @@ use super::bindings;
 use super::net::Net;
 use super::skbuff::SkBuff;
 use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -219,6 +220,8 @@ impl<T: Hooks> Adapter<T> {
 pub(crate) struct HookRegistration<T: Hooks> {
     net: *mut bindings::net,
     ops: KVec<bindings::nf_hook_ops>,
+    /// Set once the hooks were unregistered by [`HookRegistration::unregister_deferred`].
+    gone: AtomicBool,
     _data: Arc<T>,
 }
 
@@ -265,18 +268,42 @@ impl<T: Hooks> HookRegistration<T> {
         Ok(Self {
             net: net.as_ptr(),
             ops,
+            gone: AtomicBool::new(false),
             _data: data,
         })
+    }
+
+    fn unregister(&self) -> bool {
+        if self.gone.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        // The length was checked to fit in `u32` when registering.
+        let n = self.ops.len() as u32;
+        // SAFETY: By the type invariant the ops are registered in `net`, which
+        // per `new`'s contract is still alive; `gone` makes this happen once.
+        unsafe { bindings::nf_unregister_net_hooks(self.net, self.ops.as_ptr(), n) };
+        true
+    }
+
+    /// Unregisters the hooks without waiting for running ones, for callers
+    /// that wait for a whole batch at once (a namespace's `pre_exit`, after
+    /// which the kernel waits for a grace period).
+    ///
+    /// # Safety
+    ///
+    /// An RCU grace period elapses between this call and the drop of the
+    /// registration.
+    pub(crate) unsafe fn unregister_deferred(&self) {
+        self.unregister();
     }
 }
 
 impl<T: Hooks> Drop for HookRegistration<T> {
     fn drop(&mut self) {
-        // The length was checked to fit in `u32` when registering.
-        let n = self.ops.len() as u32;
-        // SAFETY: By the type invariant the ops are registered in `net`, which
-        // per `new`'s contract is still alive.
-        unsafe { bindings::nf_unregister_net_hooks(self.net, self.ops.as_ptr(), n) };
+        if !self.unregister() {
+            // Unregistered by `unregister_deferred`, whose caller waited.
+            return;
+        }
         // Unregistering does not wait for hooks already running on other
         // CPUs (net/netfilter/core.c swaps in `accept_all` and frees the old
         // array with call_rcu). Hooks run under rcu_read_lock(): after a

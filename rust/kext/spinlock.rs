@@ -6,8 +6,8 @@
 //! [`BhLock`] is a bare `spinlock_t` meant to live in place inside a larger
 //! pinned or never-moved allocation (hash table lock stripes, per-CPU
 //! slots); [`BhLock::lock`] returns a guard that unlocks on drop.
-//! [`lock_two`] takes two stripes in a fixed order with lockdep nesting, as
-//! `nf_conntrack_double_lock()` does.
+//! [`lock_set`] takes up to four stripes in a fixed order with lockdep
+//! nesting, as `nf_conntrack_double_lock()` does for two.
 //!
 //! C reference: include/linux/spinlock.h.
 
@@ -62,38 +62,75 @@ impl Drop for BhGuard<'_> {
     }
 }
 
-/// Two held locks taken by [`lock_two`].
-pub(crate) struct BhGuard2<'a> {
-    first: &'a BhLock,
-    second: Option<&'a BhLock>,
+/// Most locks [`lock_set`] takes at once.
+pub(crate) const SET_MAX: usize = 4;
+
+/// Locks held by [`lock_set`], released in reverse order on drop.
+pub(crate) struct BhGuardSet<'a> {
+    /// The held locks in the order taken; the first was taken with
+    /// `spin_lock_bh`, the others with `spin_lock_nested`.
+    held: [Option<&'a BhLock>; SET_MAX],
 }
 
-impl Drop for BhGuard2<'_> {
+impl Drop for BhGuardSet<'_> {
     fn drop(&mut self) {
-        if let Some(s) = self.second {
-            // SAFETY: `lock_two` took `second` with `spin_lock_nested`.
-            unsafe { bindings::rct_helper_spin_unlock(s.0.get()) };
+        let mut it = self.held.iter().flatten();
+        let first = it.next();
+        let nested: [Option<&BhLock>; SET_MAX] = core::array::from_fn(|_| it.next().copied());
+        for l in nested.iter().rev().flatten() {
+            // SAFETY: Taken by `lock_set` with `spin_lock_nested`, held until now.
+            unsafe { bindings::rct_helper_spin_unlock(l.0.get()) };
         }
-        // SAFETY: `lock_two` took `first` with `spin_lock_bh`.
-        unsafe { bindings::rct_helper_spin_unlock_bh(self.first.0.get()) };
+        if let Some(l) = first {
+            // SAFETY: Taken by `lock_set` with `spin_lock_bh`, held until now.
+            unsafe { bindings::rct_helper_spin_unlock_bh(l.0.get()) };
+        }
     }
 }
 
-/// Locks `locks[a]` and `locks[b]` (once if equal) in index order, BHs off.
-/// Returns `None` if an index is out of range.
-pub(crate) fn lock_two(locks: &[BhLock], a: usize, b: usize) -> Option<BhGuard2<'_>> {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let first = locks.get(lo)?;
-    let second = if hi == lo { None } else { Some(locks.get(hi)?) };
-    // SAFETY: By the type invariant the locks are initialised; the fixed
-    // (index) order prevents ABBA deadlocks between two `lock_two` callers.
-    unsafe { bindings::rct_helper_spin_lock_bh(first.0.get()) };
-    if let Some(s) = second {
-        // SAFETY: As above; lockdep is told this is a nested lock of the
-        // same class, taken in a consistent order.
-        unsafe {
-            bindings::rct_helper_spin_lock_nested(s.0.get(), bindings::SINGLE_DEPTH_NESTING as i32)
-        };
+/// Locks `locks[i]` for every distinct `i` in `idx` (at most [`SET_MAX`]
+/// distinct ones) in index order, BHs off, as `nf_conntrack_double_lock()`
+/// does for two. Returns `None` if an index is out of range or there are
+/// too many.
+pub(crate) fn lock_set<'a>(locks: &'a [BhLock], idx: &[usize]) -> Option<BhGuardSet<'a>> {
+    let mut sorted = [usize::MAX; SET_MAX];
+    let mut n = 0;
+    for &i in idx {
+        if i >= locks.len() {
+            return None;
+        }
+        if sorted.iter().take(n).any(|&s| s == i) {
+            continue;
+        }
+        *sorted.get_mut(n)? = i;
+        n += 1;
     }
-    Some(BhGuard2 { first, second })
+    let sorted = sorted.get_mut(..n)?;
+    // Insertion sort: at most four elements (and no `sort_unstable`, whose
+    // panic paths objtool flags).
+    for i in 1..sorted.len() {
+        let mut j = i;
+        while j > 0 && sorted.get(j - 1) > sorted.get(j) {
+            sorted.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    let mut held = [None; SET_MAX];
+    for (&i, h) in sorted.iter().zip(held.iter_mut()) {
+        *h = Some(locks.get(i)?);
+    }
+    for (k, l) in held.iter().flatten().enumerate() {
+        if k == 0 {
+            // SAFETY: By the type invariant the lock is initialised. Every
+            // caller takes its set in ascending index order, so two sets
+            // cannot deadlock (ABBA).
+            unsafe { bindings::rct_helper_spin_lock_bh(l.0.get()) };
+        } else {
+            // SAFETY: As above; lockdep is told the k-th lock of a set is a
+            // nested lock of the same class (subclasses 1..SET_MAX stay
+            // below lockdep's limit of 8).
+            unsafe { bindings::rct_helper_spin_lock_nested(l.0.get(), k as i32) };
+        }
+    }
+    Some(BhGuardSet { held })
 }

@@ -13,7 +13,7 @@ D=/proc/sys/net/rct
 
 # name: valid value, an out-of-range value ("-" if none beyond INT_MAX).
 declare -A GOOD=(
-	[max]=5000 [acct]=1 [checksum]=0 [log_invalid]=17 [tcp_loose]=0 [tcp_be_liberal]=1
+	[max]=5000 [buckets]=2048 [acct]=1 [checksum]=0 [log_invalid]=17 [tcp_loose]=0 [tcp_be_liberal]=1
 	[tcp_max_retrans]=7 [tcp_ignore_invalid_rst]=1 [udp_timeout]=31 [udp_timeout_stream]=121
 	[icmp_timeout]=32 [icmpv6_timeout]=33 [generic_timeout]=601 [tcp_timeout_syn_sent]=119
 	[tcp_timeout_syn_recv]=59 [tcp_timeout_established]=3600 [tcp_timeout_fin_wait]=119
@@ -21,10 +21,12 @@ declare -A GOOD=(
 	[tcp_timeout_close]=9 [tcp_timeout_max_retrans]=299 [tcp_timeout_unacknowledged]=299
 )
 declare -A OUT=(
-	[acct]=2 [checksum]=2 [log_invalid]=256 [tcp_loose]=2 [tcp_be_liberal]=2 [tcp_max_retrans]=256
+	[buckets]=16777217 [acct]=2 [checksum]=2 [log_invalid]=256 [tcp_loose]=2 [tcp_be_liberal]=2 [tcp_max_retrans]=256
 	[tcp_ignore_invalid_rst]=2 [udp_timeout]=8589935 [tcp_timeout_established]=8589935
 )
-RO="count buckets"
+RO="count"
+# Machine-wide values, as nf_conntrack_max and nf_conntrack_buckets.
+GLOBAL="max buckets"
 
 all=$(ls $D | sort | tr '\n' ' ')
 want=$(printf '%s\n' "${!GOOD[@]}" $RO | sort | tr '\n' ' ')
@@ -45,6 +47,19 @@ done
 for name in $RO; do
 	v=$(cat $D/$name)
 	if w "$name" 1 || [ "$(cat $D/$name)" != "$v" ]; then fail "$name is writable"; else pass "$name is read-only ($v)"; fi
+done
+
+# Global sysctls are read-only outside the initial namespace (even for root).
+setup_ns g || skip "cannot create namespaces"
+for name in $GLOBAL; do
+	v=$(cat $D/$name)
+	if ip netns exec "$g" sh -c "echo 3000 > $D/$name" 2>/dev/null || [ "$(cat $D/$name)" != "$v" ]; then
+		fail "$name written from another namespace"
+	elif [ "$(ip netns exec "$g" cat $D/$name)" != "$v" ]; then
+		fail "$name reads $(ip netns exec "$g" cat $D/$name) in another namespace, want $v"
+	else
+		pass "$name: global, read-only in other namespaces"
+	fi
 done
 
 # An unprivileged user can read but not write.
