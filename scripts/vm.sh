@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Boots the cached guest kernel under QEMU (TCG, no NIC) and runs a job script
-# in it. The guest sees the host's root read-only (so rct.ko, the kernel's
-# modules and every test tool are at their host paths) and RESULTS_DIR
+# in it. The guest's root is the host's root, read-only over 9p (so rct.ko,
+# the kernel's modules and every test tool are at their host paths; the
+# initramfs switch_roots into it, see scripts/guest/init), with RESULTS_DIR
 # read-write at /tmp/results.
 #
 # Usage: scripts/vm.sh KERNEL_DIR RESULTS_DIR JOB_SCRIPT [TIMEOUT_SECONDS]
