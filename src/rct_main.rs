@@ -2,7 +2,8 @@
 
 //! rct: netfilter connection tracking re-implemented in Rust.
 //!
-//! Crate root of `rct.ko`: the `mod` lines, the module type and `module!`.
+//! Crate root of `rct.ko`: the `mod` lines, the module type, `module!` and
+//! the module parameters.
 //! Everything per network namespace lives in [`netns`]; the kernel API
 //! wrappers are in `rust/kext` and the host-testable logic in [`proto`].
 //!
@@ -38,6 +39,35 @@ module! {
 #[used]
 static MODINFO_VERSION: [u8; 14] = *b"version=0.1.0\0";
 
+// `insmod rct.ko hashsize=N max=N`, as nf_conntrack's `hashsize`.
+kext::param::uint_param!(
+    HASHSIZE,
+    "hashsize",
+    "Initial hash buckets (0: sized from RAM, like nf_conntrack)"
+);
+kext::param::uint_param!(
+    MAX,
+    "max",
+    "Initial net.rct.max of every namespace (0: the number of buckets)"
+);
+
+/// The bucket count and the initial `net.rct.max` the `hashsize` and `max`
+/// parameters ask for; `EINVAL`, logged, for a value out of range.
+fn sizes() -> Result<(u32, i32)> {
+    use proto::sizing::{initial_buckets, initial_max, MAX_BUCKETS, MAX_LIMIT};
+    let hashsize = HASHSIZE.get();
+    let Some(buckets) = initial_buckets(hashsize, kext::mm::totalram_bytes()) else {
+        pr_err!("hashsize {} out of range (1..={})\n", hashsize, MAX_BUCKETS);
+        return Err(EINVAL);
+    };
+    let max = MAX.get();
+    let Some(max) = initial_max(max, buckets) else {
+        pr_err!("max {} out of range (1..={})\n", max, MAX_LIMIT);
+        return Err(EINVAL);
+    };
+    Ok((buckets, max))
+}
+
 /// The loaded module.
 ///
 /// Fields drop in declaration order, which is the teardown order:
@@ -54,9 +84,7 @@ struct RctModule {
 
 impl kernel::Module for RctModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let buckets = proto::sizing::default_buckets(kext::mm::totalram_bytes());
-        let max = proto::sizing::default_max(buckets);
-        let max = i32::try_from(max).unwrap_or(i32::MAX);
+        let (buckets, max) = sizes()?;
         let table = Arc::new(conntrack::Table::new(buckets, max)?, GFP_KERNEL)?;
         // SAFETY: Called once, right after allocation, before any other use;
         // the `Arc` keeps the table at this address.

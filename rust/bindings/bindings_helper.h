@@ -4,6 +4,7 @@
  * binds, plus the prototypes of rct's own C helpers.
  */
 #include <linux/cpumask.h>
+#include <linux/moduleparam.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>

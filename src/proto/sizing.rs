@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Default table sizing, the way nf_conntrack derives it from RAM.
+//! Table sizing: the defaults, derived from RAM the way nf_conntrack does,
+//! and the `hashsize` and `max` module parameters.
 //!
 //! C reference: `nf_conntrack_init_start()` in net/netfilter/nf_conntrack_core.c.
 
@@ -39,6 +40,28 @@ pub fn default_max(buckets: u32) -> u32 {
     buckets
 }
 
+/// Largest `max`: `net.rct.max` is an `int` sysctl, as `nf_conntrack_max`.
+pub const MAX_LIMIT: u32 = i32::MAX as u32;
+
+/// Bucket count for the `hashsize` module parameter on a machine with
+/// `ram_bytes` of RAM: `hashsize` itself, [`default_buckets`] for 0, or
+/// `None` above [`MAX_BUCKETS`].
+pub fn initial_buckets(hashsize: u32, ram_bytes: u64) -> Option<u32> {
+    match hashsize {
+        0 => Some(default_buckets(ram_bytes)),
+        1..=MAX_BUCKETS => Some(hashsize),
+        _ => None,
+    }
+}
+
+/// Initial `net.rct.max` for the `max` module parameter and a table of
+/// `buckets` buckets: `max` itself, [`default_max`] for 0, or `None` above
+/// [`MAX_LIMIT`].
+pub fn initial_max(max: u32, buckets: u32) -> Option<i32> {
+    let max = if max == 0 { default_max(buckets) } else { max };
+    i32::try_from(max).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +96,36 @@ mod tests {
     #[test]
     fn max_equals_buckets() {
         assert_eq!(default_max(default_buckets(256 * MIB)), 2048);
+    }
+
+    #[test]
+    fn hashsize_zero_is_sized_from_ram() {
+        assert_eq!(initial_buckets(0, 256 * MIB), Some(2048));
+        assert_eq!(initial_buckets(0, 24 * GIB), Some(262_144));
+    }
+
+    #[test]
+    fn hashsize_is_taken_up_to_the_limit() {
+        assert_eq!(initial_buckets(1, GIB), Some(1));
+        assert_eq!(initial_buckets(4096, GIB), Some(4096));
+        assert_eq!(initial_buckets(1000, GIB), Some(1000));
+        assert_eq!(initial_buckets(MAX_BUCKETS, GIB), Some(16_777_216));
+        assert_eq!(initial_buckets(MAX_BUCKETS + 1, GIB), None);
+        assert_eq!(initial_buckets(u32::MAX, GIB), None);
+    }
+
+    #[test]
+    fn max_zero_follows_the_buckets() {
+        assert_eq!(initial_max(0, 4096), Some(4096));
+        assert_eq!(initial_max(0, MAX_BUCKETS), Some(16_777_216));
+    }
+
+    #[test]
+    fn max_is_taken_up_to_int_max() {
+        assert_eq!(initial_max(1, 4096), Some(1));
+        assert_eq!(initial_max(1234, 4096), Some(1234));
+        assert_eq!(initial_max(MAX_LIMIT, 4096), Some(i32::MAX));
+        assert_eq!(initial_max(MAX_LIMIT + 1, 4096), None);
+        assert_eq!(initial_max(u32::MAX, 4096), None);
     }
 }
