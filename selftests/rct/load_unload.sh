@@ -17,7 +17,7 @@ present_everywhere() {
 	for ns in "" "$ns1" "$ns2"; do
 		in_ns "$ns" test -r /proc/net/rct_conntrack || return 1
 		in_ns "$ns" test -r /proc/net/stat/rct_conntrack || return 1
-		in_ns "$ns" test -w /proc/sys/net/rct/max || return 1
+		in_ns "$ns" test -w /proc/sys/net/rct/udp_timeout || return 1
 	done
 }
 absent_everywhere() {

@@ -3,12 +3,14 @@
 # net.rct.max is enforced: with the table full and nothing evictable near
 # the new flow, the packet is dropped, counted in `drop`, and logged
 # "rct: table full, dropping packet" (rate-limited); count never exceeds max.
+# max is machine-wide (set in the initial namespace) and limits each
+# namespace's own count.
 source "$(dirname "$0")/lib.sh"
 need python3
 trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
 setup_pair
-in_ns "$a" sysctl -qw net.rct.max=10
+sysctl -qw net.rct.max=10
 dmesg_mark
 
 in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 20000 40 2>/dev/null
@@ -27,8 +29,12 @@ fi
 lines=$(dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -c 'rct: table full, dropping packet')
 [ "$lines" -le 11 ] && pass "log is rate-limited ($lines lines for $drop drops)" || fail "$lines log lines"
 
-# Raising max lets new flows in again; B (own max) was never limited.
-in_ns "$a" sysctl -qw net.rct.max=1000
+# Each namespace counts only its own entries: B holds as many as A let through.
+cb=$(in_ns "$b" cat /proc/sys/net/rct/count)
+[ "$cb" -le 10 ] && [ "$cb" -ge 1 ] && pass "B's own count $cb <= max 10" || fail "B count $cb"
+
+# Raising max lets new flows in again.
+sysctl -qw net.rct.max=1000
 in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 21000 5
 c2=$(in_ns "$a" cat /proc/sys/net/rct/count)
 [ "$c2" -ge $((count + 5)) ] && pass "new flows admitted after raising max ($c2)" || fail "count $c2"

@@ -208,7 +208,11 @@ def flood(src, dst, port, floodport, n):
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
     raw.bind((src, 0))
     for i in range(int(n)):
-        raw.sendto(tcp_segment(src, dst, 20000 + i, int(floodport), 1000 * i, 0, 0x02), (dst, 0))
+        try:
+            raw.sendto(tcp_segment(src, dst, 20000 + i, int(floodport), 1000 * i, 0, 0x02), (dst, 0))
+        except PermissionError:
+            # Dropped by a netfilter hook on the way out (a full table).
+            pass
     print("flooded", flush=True)
     sys.stdin.readline()
     ok = 0
