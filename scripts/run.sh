@@ -4,7 +4,10 @@
 #   scripts/run.sh demo    (make run)    build everything, boot QEMU, show rct working
 #   scripts/run.sh check   (make check)  host unit tests + selftests in the guest +
 #                                         kernel-log splat check; ends "N passed, N failed"
-# Environment: RCT_TESTS="a.sh b.sh" runs only those selftests.
+# check runs the selftests twice: on the normal kernel, then on the debug
+# kernel (KASAN, kmemleak, lockdep, UBSAN, ...; scripts/kernel-debug.config).
+# Environment: RCT_TESTS="a.sh b.sh" runs only those selftests;
+#              RCT_DEBUG=0 skips the debug-kernel pass.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +21,16 @@ esac
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/rct-$mode.XXXXXX")
 passed=0 failed=0 skipped=0
+# ok|notok NAME [DETAILS FILE]: one TAP-style result line of this script.
+ok() {
+	echo "ok - $1"
+	passed=$((passed + 1))
+}
+notok() {
+	echo "not ok - $1"
+	[ -n "${2:-}" ] && sed 's/^/#   /' "$2"
+	failed=$((failed + 1))
+}
 
 # Host unit tests of the pure-Rust crate (cargo from rustup or Debian).
 if [ "$mode" = check ]; then
@@ -33,85 +46,111 @@ if [ "$mode" = check ]; then
 	fi
 fi
 
-# Build; in check mode rebuild the Rust crate so its warnings are seen, and
-# count "rustc and clippy report nothing" as a test.
-[ "$mode" = check ] && rm -f "$RCT_ROOT/src/rct_main.o"
-build_rc=0
-# build.sh: the kernel directory on stdout (to kdir.txt), the build log on
-# stderr (shown and kept in build.txt); pipefail keeps its exit status.
-{ "$RCT_ROOT/scripts/build.sh" 2>&1 >&3 | tee "$results/build.txt" >&2; } 3>"$results/kdir.txt" || build_rc=$?
-if [ "$build_rc" -ne 0 ]; then
-	rct_log "build failed (exit $build_rc)"
-	[ "$mode" = check ] && echo "$passed passed, $((failed + 1)) failed, $skipped skipped"
-	exit 1
-fi
-kdir=$(cat "$results/kdir.txt")
-if [ "$mode" = check ]; then
-	if grep -E '^(warning|error)(\[|:)' "$results/build.txt" >"$results/warnings.txt"; then
-		echo "not ok - rct.ko builds without rustc/clippy warnings:"
-		sed 's/^/#   /' "$results/warnings.txt"
-		failed=$((failed + 1))
-	else
-		echo "ok - rct.ko builds without rustc/clippy warnings"
-		passed=$((passed + 1))
-	fi
-fi
+# Kernel log lines that fail a run.
+splat_re='BUG:|WARNING:|Oops|Kernel panic|KASAN|UBSAN|Call Trace|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|self-detected stall|general protection fault|blocked for more than'
+# Taint flags an out-of-tree module sets by itself (O, E): anything else fails.
+taint_ok=$(((1 << 12) | (1 << 13)))
 
-job=$results/job.in
-cat >"$job" <<JOB
+# run_variant normal|debug: builds rct.ko for that kernel, boots it and (in
+# check mode) counts its selftests and checks its kernel log.
+run_variant() {
+	local v=$1 res=$results/$1 tag=""
+	[ "$v" = normal ] || tag="[$v] "
+	mkdir -p "$res"
+	# In check mode rebuild the Rust crate so its warnings are seen, and
+	# count "rustc and clippy report nothing" as a test.
+	[ "$mode" = check ] && [ "$v" = normal ] && rm -f "$RCT_ROOT/src/rct_main.o"
+	local build_rc=0
+	# build.sh: kernel directory and rct.ko path on stdout, the build log
+	# on stderr (shown and kept in build.txt); pipefail keeps its status.
+	{ "$RCT_ROOT/scripts/build.sh" "$v" 2>&1 >&3 | tee "$res/build.txt" >&2; } 3>"$res/built.txt" ||
+		build_rc=$?
+	if [ "$build_rc" -ne 0 ]; then
+		rct_log "${tag}build failed (exit $build_rc)"
+		failed=$((failed + 1))
+		return 1
+	fi
+	local kdir ko
+	kdir=$(sed -n 1p "$res/built.txt")
+	ko=$(sed -n 2p "$res/built.txt")
+	if [ "$mode" = check ] && [ "$v" = normal ]; then
+		if grep -E '^(warning|error)(\[|:)' "$res/build.txt" >"$res/warnings.txt"; then
+			notok "rct.ko builds without rustc/clippy warnings" "$res/warnings.txt"
+		else
+			ok "rct.ko builds without rustc/clippy warnings"
+		fi
+	fi
+
+	local job=$res/job.in
+	cat >"$job" <<JOB
 #!/bin/bash
 # rct-expose: $RCT_ROOT $RCT_CACHE
-export RCT_ROOT='$RCT_ROOT' RCT_KO='$RCT_ROOT/rct.ko' RCT_MODROOT='$kdir/modroot'
+export RCT_ROOT='$RCT_ROOT' RCT_KO='$ko' RCT_MODROOT='$kdir/modroot' RCT_VARIANT='$v'
 export RCT_KSRC='$(rct_kernel_src)' RCT_TESTS='${RCT_TESTS:-}'
 exec bash '$RCT_ROOT/scripts/guest/$mode.sh'
 JOB
-rct_log "booting the guest (QEMU TCG)"
-vm_rc=0
-"$RCT_ROOT/scripts/vm.sh" "$kdir" "$results" "$job" 1800 || vm_rc=$?
+	rct_log "${tag}booting the guest (QEMU TCG, $v kernel)"
+	vm_rc=0
+	"$RCT_ROOT/scripts/vm.sh" "$kdir" "$res" "$job" 3000 || vm_rc=$?
+	[ "$mode" = check ] || return "$vm_rc"
+
+	# Guest selftests: TAP "ok"/"not ok" lines of the kselftest runner.
+	local tap=$res/tap.txt planned ok_n sk nok missing
+	if [ -f "$tap" ]; then
+		planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -n 1)
+		planned=${planned:-0}
+		ok_n=$(grep -cE '^ok [0-9]+ ' "$tap" || true)
+		sk=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap" || true)
+		nok=$(grep -cE '^not ok [0-9]+ ' "$tap" || true)
+		passed=$((passed + ok_n - sk))
+		skipped=$((skipped + sk))
+		failed=$((failed + nok))
+		missing=$((planned - ok_n - nok))
+		if [ "$missing" -gt 0 ]; then
+			rct_log "${tag}$missing selftests did not report (guest died?)"
+			failed=$((failed + missing))
+		fi
+	else
+		rct_log "${tag}no TAP output from the guest (exit $vm_rc)"
+		failed=$((failed + 1))
+	fi
+
+	# The kernel log of the whole run, kmemleak's report and the taint
+	# flags (one more test).
+	local log=$res/dmesg.txt
+	[ -f "$log" ] || log=$res/console.log
+	: >"$res/splats.txt"
+	grep -E "$splat_re" "$log" >>"$res/splats.txt" || true
+	[ -s "$res/kmemleak.txt" ] && head -n 60 "$res/kmemleak.txt" >>"$res/splats.txt"
+	local tainted
+	tainted=$(cat "$res/tainted.txt" 2>/dev/null || echo missing)
+	if [ "$tainted" = missing ] || [ $((tainted & ~taint_ok)) -ne 0 ]; then
+		echo "kernel tainted: $tainted" >>"$res/splats.txt"
+	fi
+	if [ -s "$res/splats.txt" ]; then
+		notok "${tag}kernel log splat, kmemleak and taint check:" "$res/splats.txt"
+	elif [ ! -f "$res/dmesg.txt" ]; then
+		notok "${tag}kernel log splat check: no kernel log saved"
+	else
+		ok "${tag}kernel log splat, kmemleak and taint check"
+	fi
+}
 
 if [ "$mode" = demo ]; then
+	rc=0
+	run_variant normal || rc=$?
 	rm -rf "$results"
-	exit "$vm_rc"
+	exit "$rc"
 fi
-
-# Guest selftests: TAP "ok"/"not ok" lines of the kselftest runner.
-tap=$results/tap.txt
-planned=0
-if [ -f "$tap" ]; then
-	planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -n 1)
-	planned=${planned:-0}
-	ok=$(grep -cE '^ok [0-9]+ ' "$tap" || true)
-	sk=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap" || true)
-	nok=$(grep -cE '^not ok [0-9]+ ' "$tap" || true)
-	passed=$((passed + ok - sk))
-	skipped=$((skipped + sk))
-	failed=$((failed + nok))
-	missing=$((planned - ok - nok))
-	if [ "$missing" -gt 0 ]; then
-		rct_log "$missing selftests did not report (guest died?)"
-		failed=$((failed + missing))
-	fi
-else
-	rct_log "no TAP output from the guest (exit $vm_rc)"
-	failed=$((failed + 1))
-fi
-
-# Splat check over the whole kernel log of the run (one more test).
-splat_re='BUG:|WARNING:|Oops|Kernel panic|KASAN|UBSAN|Call Trace|unreferenced object|possible circular locking|suspicious RCU usage|self-detected stall'
-log=$results/dmesg.txt
-[ -f "$log" ] || log=$results/console.log
-if grep -E "$splat_re" "$log" >"$results/splats.txt"; then
-	echo "not ok - kernel log splat check:"
-	sed 's/^/#   /' "$results/splats.txt"
-	failed=$((failed + 1))
-elif [ ! -f "$results/dmesg.txt" ]; then
-	echo "not ok - kernel log splat check: no kernel log saved"
-	failed=$((failed + 1))
-else
-	echo "ok - kernel log splat check"
-	passed=$((passed + 1))
+vm_rc=0
+run_variant normal || true
+normal_rc=$vm_rc
+debug_rc=0
+if [ "${RCT_DEBUG:-1}" != 0 ]; then
+	run_variant debug || true
+	debug_rc=$vm_rc
 fi
 
 rct_log "results kept in $results"
 echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ] && [ "$vm_rc" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$normal_rc" -eq 0 ] && [ "$debug_rc" -eq 0 ]
