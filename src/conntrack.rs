@@ -88,6 +88,13 @@ const SLOTS: usize = 32;
 pub(crate) const UNCONFIRMED_MAX_AGE: u32 = time::HZ;
 /// Buckets early drop inspects (nf: 8, after `NF_CT_EVICTION_RANGE`).
 const EARLY_DROP_BUCKETS: u32 = 8;
+/// An insert into a chain longer than `MIN_CHAINLEN` plus a random amount
+/// below `CHAINLEN_SPREAD` fails (`chaintoolong`): a bound on the work an
+/// attacker who found colliding tuples can cause, as nf's
+/// `MIN_CHAINLEN`/`MAX_CHAINLEN` (the random part keeps the exact limit
+/// from being probed).
+const MIN_CHAINLEN: u32 = 50;
+const CHAINLEN_SPREAD: u64 = 30;
 
 /// What the table keeps of a namespace: its entry count and statistics.
 /// Entries point to their namespace's `Ns` (`Conn::ns`).
@@ -131,6 +138,9 @@ pub(crate) enum Confirm {
     Clash,
     /// Another flow holds the reply tuple; the entry was freed.
     Failed,
+    /// A hash chain of the entry is too long (see [`MIN_CHAINLEN`]); the
+    /// entry was freed.
+    ChainTooLong,
 }
 
 /// A parking slot: the packet's buffer address and a fingerprint of its
@@ -429,6 +439,24 @@ impl Table {
         None
     }
 
+    /// Length of the chains of hash `h` (both arrays during a resize),
+    /// counted up to `limit + 1`.
+    fn chain_len(&self, g: &Guard, h: u64, limit: u32) -> u32 {
+        let mut n = 0u32;
+        let mut t = Some(self.cur(g));
+        while let Some(a) = t {
+            let mut l = a.head(a.of(h)).map_or(0, |h| h.load(Ordering::Acquire));
+            while l != 0 && n <= limit {
+                n += 1;
+                // SAFETY: `l` came from a chain of this table under the RCU guard `g`.
+                let (c, dir) = unsafe { unlink_ref::<'_>(l) };
+                l = c.next[dir as usize].load(Ordering::Acquire);
+            }
+            t = a.future(g);
+        }
+        n
+    }
+
     /// Runs `f` on the TCP state of `c` under its TCP lock (BHs off).
     pub(crate) fn with_tcp<R>(&self, c: &Conn, f: impl FnOnce(&mut crate::proto::tcp::TcpConn) -> R) -> R {
         let i = (c as *const Conn as usize >> 6) % TCP_LOCKS;
@@ -653,6 +681,13 @@ impl Table {
             self.discard(c);
             return Confirm::Failed;
         };
+        let limit = MIN_CHAINLEN + (random::u64() % CHAINLEN_SPREAD) as u32;
+        if h.iter().any(|&hash| self.chain_len(&guard, hash, limit) > limit) {
+            drop(locks);
+            drop(guard);
+            self.discard(c);
+            return Confirm::ChainTooLong;
+        }
         // Clash check under the chain locks: no two live entries of a
         // namespace may share a tuple in either direction.
         let clash = self

@@ -376,6 +376,11 @@ impl NetCt {
                 stats.inc(Stat::Drop);
                 return Verdict::Drop;
             }
+            Confirm::ChainTooLong => {
+                stats.inc(Stat::ChainTooLong);
+                stats.inc(Stat::InsertFailed);
+                return Verdict::Drop;
+            }
         }
         Verdict::Accept
     }

@@ -236,11 +236,11 @@ impl Pernet for Rct {
         }?;
         // SAFETY: See above.
         let stat_file = unsafe {
-            ProcEntry::new(net, ProcDir::NetStat, c_str!("rct_conntrack"), ct.clone())
+            ProcEntry::new(net, ProcDir::NetStat, c_str!("rct_conntrack"), 0o444, false, ct.clone())
         }?;
         // SAFETY: See above.
         let table_file =
-            unsafe { ProcEntry::new(net, ProcDir::Net, c_str!("rct_conntrack"), ct.clone()) }?;
+            unsafe { ProcEntry::new(net, ProcDir::Net, c_str!("rct_conntrack"), 0o440, true, ct.clone()) }?;
         // SAFETY: See above.
         let hooks = match unsafe { HookRegistration::new(net, &hooks::CONNTRACK_HOOKS, ct.clone()) } {
             Ok(h) => h,

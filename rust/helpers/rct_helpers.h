@@ -67,6 +67,8 @@ bool rct_helper_queue_delayed_work(struct workqueue_struct *wq, struct delayed_w
 /* proc_fs.c */
 void *rct_helper_pde_data(const struct inode *inode);
 struct inode *rct_helper_file_inode(const struct file *f);
+struct proc_dir_entry;
+void rct_helper_proc_set_net_root(struct proc_dir_entry *pde, const struct net *net);
 
 /* jiffies.c */
 unsigned long rct_helper_jiffies(void);

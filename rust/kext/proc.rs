@@ -249,7 +249,10 @@ unsafe impl<C: SeqIter> Send for ProcEntry<C> {}
 unsafe impl<C: SeqIter> Sync for ProcEntry<C> {}
 
 impl<C: SeqIter> ProcEntry<C> {
-    /// Creates `/proc/net[/stat]/<name>` (mode 0444) in `net`, showing `data` through `C`.
+    /// Creates `/proc/net[/stat]/<name>` with permissions `mode` in `net`,
+    /// showing `data` through `C`. With `net_root_owned`, the file belongs to
+    /// root of the namespace's user namespace (as nf_conntrack's table, mode
+    /// 0440: only that root can read the connections).
     ///
     /// # Safety
     ///
@@ -259,6 +262,8 @@ impl<C: SeqIter> ProcEntry<C> {
         net: &Net,
         dir: ProcDir,
         name: &'static CStr,
+        mode: u16,
+        net_root_owned: bool,
         data: Arc<C::Data>,
     ) -> Result<Self> {
         build_assert!(core::mem::align_of::<Private<C>>() <= 8);
@@ -276,7 +281,7 @@ impl<C: SeqIter> ProcEntry<C> {
         let pde = unsafe {
             bindings::proc_create_net_data(
                 name.as_char_ptr(),
-                0o444,
+                mode,
                 parent,
                 &Adapter::<C>::OPS,
                 core::mem::size_of::<Private<C>>() as u32,
@@ -285,6 +290,10 @@ impl<C: SeqIter> ProcEntry<C> {
         };
         if pde.is_null() {
             return Err(ENOMEM);
+        }
+        if net_root_owned {
+            // SAFETY: `pde` was just created; `net` is live.
+            unsafe { bindings::rct_helper_proc_set_net_root(pde, net.as_ptr()) };
         }
         // INVARIANT: Created above with `data` as PDE data.
         Ok(Self { pde, _data: data })

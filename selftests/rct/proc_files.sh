@@ -23,12 +23,20 @@ header="entries  clashres found new invalid ignore delete chainlength insert ins
 for ns in "" "$early" "$late"; do
 	name=${ns:-init}
 	name=${name%-*}
-	if [ "$(in_ns "$ns" stat -c %a /proc/net/rct_conntrack 2>/dev/null)" = 444 ] &&
+	# As nf_conntrack's: the table is root's (0440), the statistics are public.
+	if [ "$(in_ns "$ns" stat -c %a:%u:%g /proc/net/rct_conntrack 2>/dev/null)" = 440:0:0 ] &&
 		[ "$(in_ns "$ns" stat -c %a /proc/net/stat/rct_conntrack 2>/dev/null)" = 444 ]; then
-		pass "$name: proc files exist, mode 0444"
+		pass "$name: proc files exist, table 0440 root:root, stat 0444"
 	else
-		fail "$name: proc files missing or wrong mode"
+		fail "$name: proc files missing or wrong mode: $(in_ns "$ns" stat -c %a:%u:%g /proc/net/rct_conntrack /proc/net/stat/rct_conntrack 2>&1 | tr '\n' ' ')"
 		continue
+	fi
+	if in_ns "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups cat /proc/net/rct_conntrack >/dev/null 2>&1; then
+		fail "$name: an unprivileged user can read the connection table"
+	elif ! in_ns "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups cat /proc/net/stat/rct_conntrack >/dev/null; then
+		fail "$name: an unprivileged user cannot read the statistics"
+	else
+		pass "$name: only root reads the table; anyone reads the statistics"
 	fi
 	stat=$(in_ns "$ns" cat /proc/net/stat/rct_conntrack)
 	[ "$(head -n 1 <<<"$stat")" = "$header" ] && pass "$name: stat header" ||

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # net.rct.max is enforced: with the table full and nothing evictable near
 # the new flow, the packet is dropped, counted in `drop`, and logged
-# "rct: table full, dropping packet" (rate-limited); count never exceeds max.
+# "rct: table full, dropping packet" (rate-limited); count never exceeds max;
+# an ASSURED stream is never the one evicted.
 # max is machine-wide (set in the initial namespace) and limits each
 # namespace's own count.
 source "$(dirname "$0")/lib.sh"
@@ -10,6 +11,14 @@ need python3
 trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
 setup_pair
+# An established UDP stream (replied, alive after 2 s: ASSURED) that the
+# flood must not evict.
+udp_echo_bg "$b" 192.0.2.2 53 3
+in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 4001 192.0.2.2 53 1 --reply || fail "udp echo 1"
+sleep 2.5
+in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 4001 192.0.2.2 53 1 --reply || fail "udp echo 2"
+assured() { in_ns "$1" cat /proc/net/rct_conntrack | grep 'sport=4001 ' | grep -q ASSURED; }
+assured "$a" && assured "$b" || fail "the stream is not ASSURED before the flood"
 sysctl -qw net.rct.max=10
 dmesg_mark
 
@@ -28,6 +37,11 @@ else
 fi
 lines=$(dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -c 'rct: table full, dropping packet')
 [ "$lines" -le 11 ] && pass "log is rate-limited ($lines lines for $drop drops)" || fail "$lines log lines"
+
+assured "$a" && assured "$b" && pass "the ASSURED stream survived the flood in A and B" ||
+	fail "the flood evicted the ASSURED stream"
+in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 4001 192.0.2.2 53 1 --reply && pass "the stream still carries data" ||
+	fail "the stream stopped working"
 
 # Each namespace counts only its own entries: B holds as many as A let through.
 cb=$(in_ns "$b" cat /proc/sys/net/rct/count)

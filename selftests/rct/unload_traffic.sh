@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# rmmod while traffic flows on both CPUs, 20 times, reloading each time:
+# every unload succeeds and removes everything, every reload tracks again,
+# no entry is leaked (the entry cache is destroyed empty) and the kernel
+# logs no splat.
+source "$(dirname "$0")/lib.sh"
+need python3 taskset
+trap 'kill $senders 2>/dev/null; cleanup_ns; rct_loaded && rct_unload' EXIT
+
+[ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+setup_pair
+dmesg_mark
+# Two senders, one per CPU: new flows (fresh ports) and the same flows again.
+senders=""
+for cpu in 0 1; do
+	(
+		port=$((20000 + cpu * 20000))
+		while :; do
+			taskset -c $cpu ip netns exec "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 $port 200 2>/dev/null
+			port=$((port + 200))
+			[ $port -ge $((39000 + cpu * 20000)) ] && port=$((20000 + cpu * 20000))
+		done
+	) &
+	senders="$senders $!"
+done
+
+tracking() { [ "$(in_ns "$a" cat /proc/sys/net/rct/count 2>/dev/null || echo 0)" -gt 0 ]; }
+bad=0
+for i in $(seq 1 20); do
+	sleep 0.5
+	if ! rct_unload; then
+		fail "rmmod #$i under traffic"
+		bad=1
+		break
+	fi
+	if [ -e /proc/net/rct_conntrack ] || in_ns "$a" test -e /proc/net/rct_conntrack; then
+		fail "files left after rmmod #$i"
+		bad=1
+	fi
+	if ! rct_load; then
+		fail "insmod #$i"
+		bad=1
+		break
+	fi
+	# Tracking again: entries appear in A while the senders go on.
+	if ! busywait 5000 tracking; then
+		fail "no entry in A after reload #$i"
+		bad=1
+	fi
+done
+[ $bad = 0 ] && pass "20 unloads under traffic on 2 CPUs, each reload tracking again"
+kill $senders 2>/dev/null
+wait $senders 2>/dev/null
+
+if dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -q 'still has objects'; then
+	fail "rct_conn objects leaked at an unload"
+else
+	pass "every unload destroyed an empty entry cache (no leak)"
+fi
+splats=$(dmesg_splats)
+[ -z "$splats" ] && pass "no splat" || fail "kernel log: $(head -n 5 <<<"$splats")"
+exit $ret
