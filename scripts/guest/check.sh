@@ -30,6 +30,8 @@ ln -sfn "$RCT_ROOT/selftests/rct" "$BASE_DIR/rct"
 cd "$BASE_DIR/rct" || exit 1
 tests=()
 for t in $(make -s list ${RCT_TESTS:+TEST_PROGS="$RCT_TESTS"}); do tests+=("./$t"); done
+# The debug kernel (KASAN, lockdep, ...) runs everything several times slower.
+[ "${RCT_VARIANT:-normal}" = debug ] && export kselftest_override_timeout=900
 # shellcheck source=/dev/null
 . "$BASE_DIR/kselftest/runner.sh"
 run_many "${tests[@]}" 2>&1 | tee /tmp/results/tap.txt

@@ -51,12 +51,24 @@ setup_ns() {
 	done
 }
 
-cleanup_ns() {
+# kill_ns_procs NS...: kills the processes running in each namespace (a
+# sender started by a loop that was killed goes on otherwise) and waits
+# for them to go.
+kill_ns_procs() {
 	local ns pids
+	for ns in "$@"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] || continue
+		kill $pids 2>/dev/null
+		busywait 5000 eval "[ -z \"\$(ip netns pids '$ns' 2>/dev/null)\" ]"
+	done
+}
+
+cleanup_ns() {
+	local ns
 	for ns in "${ALL_NS[@]}"; do
 		# Processes left in the namespace (servers) would outlive the test.
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$pids" ] && kill $pids 2>/dev/null
+		kill_ns_procs "$ns"
 		ip netns del "$ns" 2>/dev/null
 	done
 	ALL_NS=()

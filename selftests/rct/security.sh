@@ -31,21 +31,26 @@ else
 	fail "the same bucket order after reloading: the hash key did not change"
 fi
 
-# One bucket: every entry's two links share one chain, which refuses inserts
-# past 50..79 links; every refused flow is counted once.
+# One bucket: every entry of A and of B adds two links to one chain, which
+# refuses inserts past 50..79 links; every refused flow is counted once, in
+# A (on the way out) or in B (on the way in).
 cleanup_ns
 rct_unload
 setup_pair
 sysctl -qw net.rct.buckets=1
 flows 21000 100
-count=$(in_ns "$a" cat /proc/sys/net/rct/count)
-long=$(stat_sum "$a" chaintoolong)
-failed=$(stat_sum "$a" insert_failed)
-if [ "$count" -ge 25 ] && [ "$count" -le 40 ] && [ $((count + long)) = 100 ] && [ "$failed" = "$long" ]; then
-	pass "chain limit: $count flows inserted into one chain, $long refused and counted chaintoolong"
+ca=$(in_ns "$a" cat /proc/sys/net/rct/count)
+cb=$(in_ns "$b" cat /proc/sys/net/rct/count)
+la=$(stat_sum "$a" chainlength)
+lb=$(stat_sum "$b" chainlength)
+links=$((2 * (ca + cb)))
+if [ $links -ge 50 ] && [ $links -le 81 ] && [ $((ca + la)) = 100 ] && [ $((cb + lb)) = "$ca" ] &&
+	[ "$(stat_sum "$a" insert_failed)" = "$la" ]; then
+	pass "chain limit: $links links in one chain, $la + $lb inserts refused and counted chaintoolong"
 else
-	fail "one bucket, 100 flows: count $count chaintoolong $long insert_failed $failed"
+	fail "one bucket, 100 flows: counts $ca/$cb, chaintoolong $la/$lb, insert_failed $(stat_sum "$a" insert_failed)"
 fi
+count=$ca
 sysctl -qw net.rct.buckets=1024
 flows 22000 10
 [ "$(in_ns "$a" cat /proc/sys/net/rct/count)" = $((count + 10)) ] &&

@@ -52,6 +52,7 @@ done
 [ $bad = 0 ] && pass "20 unloads under traffic on 2 CPUs, each reload tracking again"
 kill $senders 2>/dev/null
 wait $senders 2>/dev/null
+kill_ns_procs "$a"
 
 if dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -q 'still has objects'; then
 	fail "rct_conn objects leaked at an unload"
