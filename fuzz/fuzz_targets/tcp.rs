@@ -46,7 +46,7 @@
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use rct_fuzz::check_entry;
+use rct_fuzz::{check_entry, records, write_steps};
 use rct_proto::parse::Packet;
 use rct_proto::tcp::{
     self, flag, Config, Index, Outcome, Segment, State, Status, TcpConn, Timeout, Timeouts,
@@ -110,39 +110,16 @@ struct Input {
     steps: Vec<Step>,
 }
 
-/// Reads big-endian fields from a zero-padded record.
-struct Fields<'a>(&'a [u8]);
-
-impl Fields<'_> {
-    fn u8(&self, at: usize) -> u8 {
-        self.0.get(at).copied().unwrap_or(0)
-    }
-
-    fn u16(&self, at: usize) -> u16 {
-        u16::from_be_bytes([self.u8(at), self.u8(at + 1)])
-    }
-
-    fn u32(&self, at: usize) -> u32 {
-        u32::from(self.u16(at)) << 16 | u32::from(self.u16(at + 2))
-    }
-}
-
 impl fmt::Debug for Input {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:?}", self.cfg)?;
-        writeln!(f, "{:?}", self.timeouts)?;
-        for (i, s) in self.steps.iter().enumerate() {
-            writeln!(f, "{i}: {s:?}")?;
-        }
-        Ok(())
+        let head = format!("{:?}\n{:?}", self.cfg, self.timeouts);
+        write_steps(f, &head, &self.steps)
     }
 }
 
 impl<'a> Arbitrary<'a> for Input {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        let data = u.bytes(u.len())?;
-        let (head, body) = data.split_at(data.len().min(HEADER));
-        let h = Fields(head);
+        let (h, body) = records(u.bytes(u.len())?, HEADER, RECORD);
         let bits = h.u8(0);
         let cfg = Config {
             loose: bits & 1 != 0,
@@ -158,9 +135,8 @@ impl<'a> Arbitrary<'a> for Input {
             timeouts.unack = v[10];
         }
         let steps = body
-            .chunks(RECORD)
+            .iter()
             .map(|r| {
-                let r = Fields(r);
                 let b = r.u8(0);
                 Step {
                     from_server: b & 1 != 0,

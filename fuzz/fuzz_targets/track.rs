@@ -35,7 +35,7 @@
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use rct_fuzz::check_entry;
+use rct_fuzz::{check_entry, records, write_steps};
 use rct_proto::track::{self, status, time_after, Timeout, Timeouts};
 use rct_proto::tuple::{Tuple, L3};
 use std::fmt;
@@ -76,35 +76,25 @@ struct Input {
     steps: Vec<Step>,
 }
 
-fn byte(b: &[u8], at: usize) -> u8 {
-    b.get(at).copied().unwrap_or(0)
-}
-
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([byte(b, at), byte(b, at + 1)])
-}
-
 impl fmt::Debug for Input {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:?}", self.tuple)?;
-        writeln!(f, "{:?}, start at tick {}", self.timeouts, self.start)?;
-        for (i, s) in self.steps.iter().enumerate() {
-            writeln!(f, "{i}: {s:?}")?;
-        }
-        Ok(())
+        let head = format!(
+            "{:?}\n{:?}, start at tick {}",
+            self.tuple, self.timeouts, self.start
+        );
+        write_steps(f, &head, &self.steps)
     }
 }
 
 impl<'a> Arbitrary<'a> for Input {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        let data = u.bytes(u.len())?;
-        let (h, body) = data.split_at(data.len().min(HEADER));
-        let l3 = if byte(h, 0) & 1 != 0 { L3::V6 } else { L3::V4 };
+        let (h, body) = records(u.bytes(u.len())?, HEADER, RECORD);
+        let l3 = if h.u8(0) & 1 != 0 { L3::V6 } else { L3::V4 };
         let mut t = Tuple {
             l3,
-            proto: byte(h, 1),
-            sport: be16(h, 2),
-            dport: be16(h, 4),
+            proto: h.u8(1),
+            sport: h.u16(2),
+            dport: h.u16(4),
             ..Default::default()
         };
         // As the parser makes them: IPv4 in the first four bytes, IPv6
@@ -114,8 +104,8 @@ impl<'a> Arbitrary<'a> for Input {
             L3::V6 => 12,
         };
         for i in 0..4 {
-            t.src[at + i] = byte(h, 6 + i);
-            t.dst[at + i] = byte(h, 10 + i);
+            t.src[at + i] = h.u8(6 + i);
+            t.dst[at + i] = h.u8(10 + i);
         }
         if l3 == L3::V6 {
             t.src[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
@@ -125,8 +115,8 @@ impl<'a> Arbitrary<'a> for Input {
             (t.sport, t.dport) = (0, 0);
         }
         let mut timeouts = Timeouts::DEFAULT;
-        if byte(h, 0) & 2 != 0 {
-            let v = |i: usize| u32::from(be16(h, 14 + 2 * i));
+        if h.u8(0) & 2 != 0 {
+            let v = |i: usize| u32::from(h.u16(14 + 2 * i));
             timeouts = Timeouts {
                 udp: v(0),
                 udp_stream: v(1),
@@ -135,12 +125,12 @@ impl<'a> Arbitrary<'a> for Input {
                 generic: v(4),
             };
         }
-        let start = u32::from(be16(h, 24)) << 16 | u32::from(be16(h, 26));
+        let start = h.u32(24);
         let steps = body
-            .chunks(RECORD)
+            .iter()
             .map(|r| Step {
-                reply: byte(r, 0) & 1 != 0,
-                elapsed: u32::from(byte(r, 1)) << 16 | u32::from(be16(r, 2)),
+                reply: r.u8(0) & 1 != 0,
+                elapsed: r.u32(0) & 0x00ff_ffff,
             })
             .collect();
         Ok(Input {

@@ -21,6 +21,49 @@ use rct_proto::line::{write_line, Counter, Line};
 use rct_proto::sizing::MAX_BUCKETS;
 use rct_proto::track::status;
 use rct_proto::tuple::{Tuple, L3};
+use std::fmt;
+
+/// Big-endian fields of a record, read as zero past its end, so that
+/// every byte string decodes to some input.
+pub struct Fields<'a>(pub &'a [u8]);
+
+impl Fields<'_> {
+    /// The byte at `at`.
+    pub fn u8(&self, at: usize) -> u8 {
+        self.0.get(at).copied().unwrap_or(0)
+    }
+
+    /// The 16-bit field at `at`.
+    pub fn u16(&self, at: usize) -> u16 {
+        u16::from_be_bytes([self.u8(at), self.u8(at + 1)])
+    }
+
+    /// The 32-bit field at `at`.
+    pub fn u32(&self, at: usize) -> u32 {
+        u32::from(self.u16(at)) << 16 | u32::from(self.u16(at + 2))
+    }
+}
+
+/// Splits a fuzz input into a header of `header` bytes and records of
+/// `record` bytes (the last one possibly short).
+pub fn records(data: &[u8], header: usize, record: usize) -> (Fields<'_>, Vec<Fields<'_>>) {
+    let (head, body) = data.split_at(data.len().min(header));
+    (Fields(head), body.chunks(record).map(Fields).collect())
+}
+
+/// Writes `head`, then one line per step: the `Debug` form of a decoded
+/// input, as `cargo fuzz fmt` shows it.
+pub fn write_steps<T: fmt::Debug>(
+    f: &mut fmt::Formatter<'_>,
+    head: &str,
+    steps: &[T],
+) -> fmt::Result {
+    writeln!(f, "{head}")?;
+    for (i, s) in steps.iter().enumerate() {
+        writeln!(f, "{i}: {s:?}")?;
+    }
+    Ok(())
+}
 
 /// Hash key of the checks; any key would do.
 const KEY: Key = Key(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
