@@ -411,6 +411,11 @@ def track_seeds():
     s["udp-stream-lives-99-days"] = (
         track_header(False, 17, 1, 2, timeouts=[30, 65535, 30, 30, 600]) + b"".join(long_lived)
     )
+    # Ticks exactly 2^31 apart: time_after() holds both ways, as in the
+    # kernel (found by fuzzing: the target's check was too strict).
+    s["time-after-half-range"] = track_header(False, 47, 0, 0, start=0xFFFFFFFF) + b"".join(
+        [struct.pack("!BBH", 0, 0xFF, 0xFFFF)] * 128 + [pkt(0, 128 / HZ)]
+    )
     return {"r-" + k: v for k, v in s.items()}
 
 
