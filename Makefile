@@ -7,12 +7,13 @@
 #   make run        build everything, boot QEMU, show rct working
 #   make check      run every test; ends with "N passed, N failed"
 #   make setup      install the packages and tools the above need
+#   make fuzz       fuzz the host crate, FUZZ_SECONDS (600) per target
 #   make clean
 
 RCT_TOOLCHAIN := LLVM=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 
-.PHONY: all modules setup kernel run check test host-test clean
+.PHONY: all modules setup kernel run check test host-test fuzz clean
 
 all: modules
 
@@ -38,6 +39,10 @@ check test:
 
 host-test:
 	cargo test --manifest-path $(CURDIR)/Cargo.toml
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	$(CURDIR)/scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf src/*.o src/.*.cmd rust/helpers/*.o rust/helpers/.*.cmd .*.cmd \

@@ -141,7 +141,14 @@ pub fn packet(orig: &Tuple, status: u32, now: u32, stream_at: u32) -> Option<Upd
                 timeout: Timeout::Udp,
                 assure: false,
             };
-            if status & status::SEEN_REPLY != 0 && time_after(now, stream_at) {
+            // Ticks are 32 bits wide, so `time_after(now, stream_at)` turns
+            // false again 2^31 ticks after the flow started (24.8 days at
+            // HZ=1000), where nf's 64-bit jiffies never wrap. An assured
+            // flow has passed `stream_at` already, so it stays a stream. A
+            // flow first replied to that late becomes one only after the
+            // next wrap, as with nf on a 32-bit kernel.
+            let old_enough = status & status::ASSURED != 0 || time_after(now, stream_at);
+            if status & status::SEEN_REPLY != 0 && old_enough {
                 u.timeout = Timeout::UdpStream;
                 u.assure = status & status::ASSURED == 0;
             }
@@ -206,6 +213,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!((u.timeout, u.assure), (Timeout::UdpStream, false));
+    }
+
+    #[test]
+    fn assured_udp_stream_outlives_the_tick_wrap() {
+        // Caught by the `track` fuzz target (seed r-udp-stream-lives-99-days):
+        // a stream refreshed for more than 2^31 ticks fell back to
+        // `udp_timeout`.
+        let start = 1000u32;
+        let stream_at = start + 2 * 250;
+        let now = stream_at.wrapping_add(1 << 31).wrapping_add(10);
+        assert!(!time_after(now, stream_at));
+        let st = status::SEEN_REPLY | status::ASSURED;
+        let u = packet(&udp(), st, now, stream_at).unwrap();
+        assert_eq!((u.timeout, u.assure), (Timeout::UdpStream, false));
+        // A first reply that late waits for the next wrap (a documented limit).
+        let u = packet(&udp(), status::SEEN_REPLY, now, stream_at).unwrap();
+        assert_eq!((u.timeout, u.assure), (Timeout::Udp, false));
     }
 
     #[test]
