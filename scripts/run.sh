@@ -7,7 +7,8 @@
 # check runs the selftests twice: on the normal kernel, then on the debug
 # kernel (KASAN, kmemleak, lockdep, UBSAN, ...; scripts/kernel-debug.config).
 # Environment: RCT_TESTS="a.sh b.sh" runs only those selftests;
-#              RCT_DEBUG=0 skips the debug-kernel pass.
+#              RCT_DEBUG=0 skips the debug-kernel pass;
+#              RCT_FUZZ_SECONDS=N fuzzes each target N s (default 45, 0: skip).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -43,6 +44,18 @@ if [ "$mode" = check ]; then
 	if ! grep -q '^test result:' "$results/cargo.txt"; then
 		rct_log "cargo test did not run"
 		failed=$((failed + 1))
+	fi
+	# A bounded fuzzing run of every cargo-fuzz target (make fuzz: longer).
+	fuzz_s=${RCT_FUZZ_SECONDS:-45}
+	if [ "$fuzz_s" != 0 ]; then
+		rct_log "host: fuzzing, $fuzz_s s per target"
+		"$RCT_ROOT/scripts/fuzz.sh" "$fuzz_s" | tee "$results/fuzz.txt" || true
+		fuzz_ok=$(grep -c '^ok - fuzz ' "$results/fuzz.txt" || true)
+		fuzz_nok=$(grep -c '^not ok - fuzz ' "$results/fuzz.txt" || true)
+		# fuzz.sh died before reporting anything: that is a failure too.
+		[ $((fuzz_ok + fuzz_nok)) -gt 0 ] || fuzz_nok=1
+		passed=$((passed + fuzz_ok))
+		failed=$((failed + fuzz_nok))
 	fi
 fi
 

@@ -316,15 +316,18 @@ impl NetCt {
             self.invalid(tuple.proto, "cannot start a connection", Some(&tuple));
             return Verdict::Accept;
         };
+        // Reserve the slot first, as nf does (`atomic_inc_return()`), so
+        // CPUs racing for the last slot cannot both take it. 0: no limit.
         let max = self.table.max.load(Relaxed);
-        let count = self.ns.count.load(Relaxed);
-        if count >= max - max / 8 {
+        let count = self.ns.count.fetch_add(1, Relaxed).saturating_add(1);
+        if max > 0 && count > max - max / 8 {
             self.table.set_pressure();
         }
-        if count >= max {
+        if max > 0 && count > max {
             if self.table.early_drop(self.ns.id(), &tuple) {
                 stats.inc(Stat::EarlyDrop);
             } else {
+                self.ns.count.fetch_sub(1, Relaxed);
                 stats.inc(Stat::Drop);
                 if net::ratelimit() {
                     pr_warn!("table full, dropping packet\n");
@@ -336,10 +339,10 @@ impl NetCt {
         let acct = self.acct.load(Relaxed) != 0;
         let conn = Conn::new(tuple, self.ns.id(), now, deadline, acct, tc);
         let Some(c) = self.table.alloc(conn) else {
+            self.ns.count.fetch_sub(1, Relaxed);
             stats.inc(Stat::Drop);
             return Verdict::Drop;
         };
-        self.ns.count.fetch_add(1, Relaxed);
         // SAFETY: Just allocated; nobody else knows the entry yet.
         unsafe { c.as_ref() }.account(Dir::Original, skb.len());
         self.table.park(skb.id(), fingerprint(skb, family), c);

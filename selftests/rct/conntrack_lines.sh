@@ -65,11 +65,13 @@ err=$(stat_sum "$a" icmp_error)
 [ "$err" = 0 ] && pass "ICMP errors about tracked flows are RELATED" || fail "icmp_error=$err"
 
 # An ICMP error about a flow nobody tracks counts as icmp_error, creates nothing.
-before=$(in_ns "$b" cat /proc/sys/net/rct/count)
+before=$(ct_lines "$b")
 in_ns "$a" python3 "$TRAFFIC" icmp-error 192.0.2.1 192.0.2.2
 err=$(stat_sum "$b" icmp_error)
 [ "$err" = 1 ] && pass "unattributable ICMP error counted as icmp_error" || fail "icmp_error=$err in B, want 1"
-[ "$(in_ns "$b" cat /proc/sys/net/rct/count)" = "$before" ] && pass "no entry for it" || fail "an entry was created"
+# (Earlier entries may expire meanwhile on a slow kernel: look for new ones.)
+new=$(comm -13 <(echo "$before") <(ct_lines "$b"))
+[ -z "$new" ] && pass "no entry for it" || fail "an entry was created: $new"
 
 # Nothing leaked into the initial namespace.
 [ -z "$(cat /proc/net/rct_conntrack)" ] && pass "initial namespace table empty" ||
