@@ -12,7 +12,8 @@
 //!   from the header layouts (RFC 791, 8200, 4302, 792, 4443, 768, 3828):
 //!   IPv4 header length and fragment offset, IPv6 extension headers,
 //!   ports, ICMP id/type/code, the UDP length check, and for an ICMP error
-//!   the lookup key read from the quoted packet's addresses and ports;
+//!   the lookup key read from the quoted packet's addresses and ports (and
+//!   the error addressed to the quoted packet's sender);
 //! - the tuple of a tracked packet, and the key of an ICMP error, make a
 //!   valid entry ([`rct_fuzz::check_entry`]: reply tuple inverts back,
 //!   hash in range, `/proc` line well formed and read back to the same
@@ -101,9 +102,6 @@ fn check_segment(p: &[u8], l4: usize) {
     );
 }
 
-/// Upper bound on IPv6 extension headers, as in parse.rs.
-const MAX_EXT_HEADERS: usize = 32;
-
 /// The reference model of `l4_offset()`: protocol and offset of the
 /// layer-4 header of the packet `p`, if it has a trackable one.
 fn model_l4(p: &[u8], l3: L3) -> Option<(u8, usize)> {
@@ -121,7 +119,8 @@ fn model_l4(p: &[u8], l3: L3) -> Option<(u8, usize)> {
             }
             let mut next = *p.get(6)?;
             let mut at = 40;
-            for _ in 0..MAX_EXT_HEADERS {
+            // Any number of extension headers, up to the packet's end.
+            loop {
                 let size = match next {
                     0 | 43 | 60 => (usize::from(*p.get(at + 1)?) + 1) * 8,
                     51 => (usize::from(*p.get(at + 1)?) + 2) * 4,
@@ -133,7 +132,6 @@ fn model_l4(p: &[u8], l3: L3) -> Option<(u8, usize)> {
                 next = *p.get(at)?;
                 at += size;
             }
-            None
         }
     }
 }
@@ -207,6 +205,14 @@ fn model(p: &[u8], l3: L3) -> Result<Parsed, ParseError> {
                 let reply = icmp_reply(l3, q.icmp_type()).ok_or(ParseError::Icmp)?;
                 key.sport = q.sport;
                 key.dport = u16::from_be_bytes([reply, q.icmp_code()]);
+            }
+            // The error must be addressed to the quoted packet's sender.
+            let (at, n) = match l3 {
+                L3::V4 => (16, 4),
+                L3::V6 => (24, 16),
+            };
+            if p.get(at..at + n) != Some(&q.src[..n]) {
+                return Err(ParseError::Icmp);
             }
             return Ok(Parsed::IcmpError { key, l4 });
         }

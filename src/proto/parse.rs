@@ -73,10 +73,6 @@ pub enum ParseError {
     Icmp,
 }
 
-/// Upper bound on IPv6 extension headers walked (each is at least 8 bytes,
-/// so real packets stay far below it).
-const MAX_EXT_HEADERS: usize = 32;
-
 /// Locates the layer-4 header: `(protocol, offset)`, or `None` if the packet
 /// cannot be tracked (truncated header, non-first fragment, no next header).
 fn l4_offset<P: Packet + ?Sized>(p: &P, l3: L3, nh: usize) -> Option<(u8, usize)> {
@@ -101,7 +97,10 @@ fn l4_offset<P: Packet + ?Sized>(p: &P, l3: L3, nh: usize) -> Option<(u8, usize)
             }
             let mut next = h[6];
             let mut off = nh.checked_add(40)?;
-            for _ in 0..MAX_EXT_HEADERS {
+            // As nf's `ipv6_skip_exthdr()`, walk any number of extension
+            // headers: each is at least 8 bytes long, so the walk reaches
+            // the packet's end within `len / 8` steps.
+            for _ in 0..=p.len() / 8 {
                 match next {
                     // Hop-by-hop, routing, destination options.
                     0 | 43 | 60 => {
@@ -134,25 +133,35 @@ fn l4_offset<P: Packet + ?Sized>(p: &P, l3: L3, nh: usize) -> Option<(u8, usize)
     }
 }
 
+/// Source and destination addresses of the IP header at `nh` (IPv4
+/// addresses in the first 4 bytes, the rest zero, as in [`Tuple`]).
+fn addresses<P: Packet + ?Sized>(p: &P, l3: L3, nh: usize) -> Option<([u8; 16], [u8; 16])> {
+    let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
+    match l3 {
+        L3::V4 => {
+            let a: [u8; 8] = p.read(nh.checked_add(12)?)?;
+            src[..4].copy_from_slice(&a[..4]);
+            dst[..4].copy_from_slice(&a[4..]);
+        }
+        L3::V6 => {
+            let a: [u8; 32] = p.read(nh.checked_add(8)?)?;
+            src.copy_from_slice(&a[..16]);
+            dst.copy_from_slice(&a[16..]);
+        }
+    }
+    Some((src, dst))
+}
+
 /// Reads addresses and the layer-4 identifiers into a tuple.
 fn tuple_at<P: Packet + ?Sized>(p: &P, l3: L3, nh: usize, proto: u8, l4: usize) -> Option<Tuple> {
+    let (src, dst) = addresses(p, l3, nh)?;
     let mut t = Tuple {
+        src,
+        dst,
         proto,
         l3,
         ..Default::default()
     };
-    match l3 {
-        L3::V4 => {
-            let a: [u8; 8] = p.read(nh.checked_add(12)?)?;
-            t.src[..4].copy_from_slice(&a[..4]);
-            t.dst[..4].copy_from_slice(&a[4..]);
-        }
-        L3::V6 => {
-            let a: [u8; 32] = p.read(nh.checked_add(8)?)?;
-            t.src.copy_from_slice(&a[..16]);
-            t.dst.copy_from_slice(&a[16..]);
-        }
-    }
     if has_ports(proto) {
         let h: [u8; 4] = p.read(l4)?;
         t.sport = u16::from_be_bytes([h[0], h[1]]);
@@ -181,11 +190,21 @@ fn icmpv6_untracked(ty: u8) -> bool {
 
 /// The lookup key for an ICMP error (header at `icmp`) whose quoted packet
 /// starts 8 bytes later.
+///
+/// The error must be addressed to the quoted packet's sender: nf checks
+/// that the outer destination is the destination of the entry's tuple it
+/// found (`nf_conntrack_inet_error()`), which is the key's, so an error
+/// about a tracked flow sent anywhere else is not RELATED to it but an
+/// `icmp_error`.
 fn icmp_error_key<P: Packet + ?Sized>(p: &P, l3: L3, icmp: usize) -> Result<Parsed, ParseError> {
     let inner = icmp.checked_add(8).ok_or(ParseError::Icmp)?;
     let (proto, l4) = l4_offset(p, l3, inner).ok_or(ParseError::Icmp)?;
     let quoted = tuple_at(p, l3, inner, proto, l4).ok_or(ParseError::Icmp)?;
     let key = quoted.invert().ok_or(ParseError::Icmp)?;
+    let (_, outer_dst) = addresses(p, l3, 0).ok_or(ParseError::Icmp)?;
+    if outer_dst != key.dst {
+        return Err(ParseError::Icmp);
+    }
     Ok(Parsed::IcmpError { key, l4: icmp })
 }
 
@@ -334,6 +353,51 @@ mod tests {
     }
 
     #[test]
+    fn v6_long_extension_header_chain_is_walked() {
+        // 200 destination options headers, then UDP: nf tracks it, and so
+        // does rct (no limit but the packet's length).
+        let mut ext = vec![];
+        for i in 0..200 {
+            let next = if i < 199 { 60 } else { 17 };
+            ext.extend_from_slice(&[next, 0, 1, 4, 0, 0, 0, 0]);
+        }
+        ext.extend_from_slice(&udp(7401, 7402, b""));
+        let t = track(&ipv6(60, &ext), L3::V6);
+        assert_eq!((t.sport, t.dport, t.proto), (7401, 7402, 17));
+        // The same chain with its last header pointing to another one.
+        let last = 40 + 199 * 8;
+        let mut p = ipv6(60, &ext);
+        p[last] = 60;
+        assert_eq!(parse(&p[..], L3::V6), Err(ParseError::Invalid));
+    }
+
+    #[test]
+    fn icmp_error_to_another_address_is_an_error() {
+        // Port unreachable about UDP 192.0.2.1:1234 -> 192.0.2.2:53, from
+        // 192.0.2.2: RELATED if sent to 192.0.2.1, the quoted packet's
+        // sender; sent to 192.0.2.3, nf counts it as an ICMP error.
+        let quoted = ipv4(17, &udp(1234, 53, b""));
+        let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&quoted);
+        let mut p = ipv4(1, &icmp);
+        p[12..16].copy_from_slice(&[192, 0, 2, 2]);
+        p[16..20].copy_from_slice(&[192, 0, 2, 1]);
+        assert!(matches!(parse(&p[..], L3::V4), Ok(Parsed::IcmpError { .. })));
+        p[19] = 3;
+        assert_eq!(parse(&p[..], L3::V4), Err(ParseError::Icmp));
+
+        // IPv6: from ::2 to ::1 about UDP ::1 -> ::2, then to ::3.
+        let quoted = ipv6(17, &udp(1234, 53, b""));
+        let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&quoted);
+        let mut p = ipv6(58, &icmp);
+        p[8..40].rotate_left(16);
+        assert!(matches!(parse(&p[..], L3::V6), Ok(Parsed::IcmpError { .. })));
+        p[39] = 3;
+        assert_eq!(parse(&p[..], L3::V6), Err(ParseError::Icmp));
+    }
+
+    #[test]
     fn v6_extension_header_running_past_the_end_is_invalid() {
         assert_eq!(
             parse(&ipv6(0, &[17, 200])[..], L3::V6),
@@ -450,7 +514,9 @@ mod tests {
             parse(&ipv6(58, &[143, 0, 0, 0, 0, 0, 0, 0])[..], L3::V6),
             Ok(Parsed::Untracked)
         );
-        let quoted = ipv6(17, &udp(999, 53, b""));
+        // Port unreachable from ::1 to ::2 about UDP ::2:999 -> ::1:53.
+        let mut quoted = ipv6(17, &udp(999, 53, b""));
+        quoted[8..40].rotate_left(16);
         let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
         icmp.extend_from_slice(&quoted);
         match parse(&ipv6(58, &icmp)[..], L3::V6) {
