@@ -51,6 +51,17 @@ setup_ns() {
 	done
 }
 
+# scaled N: N on the normal kernel; a quarter (at least 1) on the debug
+# kernel, which runs everything about ten times slower, so that loops that
+# repeat the same work (load cycles, namespaces, flows) fit its time budget.
+scaled() {
+	if [ "${RCT_VARIANT:-normal}" = debug ]; then
+		echo $(($1 / 4 > 0 ? $1 / 4 : 1))
+	else
+		echo "$1"
+	fi
+}
+
 # kill_ns_procs NS...: kills the processes running in each namespace (a
 # sender started by a loop that was killed goes on otherwise) and waits
 # for them to go.

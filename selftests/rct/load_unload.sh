@@ -35,7 +35,8 @@ rct_load && rct_unload
 before=$(percpu_kb)
 
 ok=1
-for i in $(seq 1 20); do
+cycles=$(scaled 20)
+for i in $(seq 1 "$cycles"); do
 	if ! rct_load; then
 		fail "insmod #$i"
 		ok=0
@@ -61,7 +62,7 @@ for i in $(seq 1 20); do
 		ok=0
 	}
 done
-[ $ok -eq 1 ] && pass "20 load/unload cycles with 2 extra namespaces"
+[ $ok -eq 1 ] && pass "$cycles load/unload cycles with 2 extra namespaces"
 
 after=$(percpu_kb)
 # Each load allocates per-CPU counters in every namespace; 20 leaked cycles

@@ -22,7 +22,7 @@ readers=$!
 ( while :; do in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 30000 $M; done ) &
 traffic=$!
 
-N=${RCT_CHURN:-1000}
+N=${RCT_CHURN:-$(scaled 1000)}
 start=$(date +%s)
 python3 "$(dirname "$0")/churn.py" "$N" 4 5 && pass "$N namespaces each saw exactly their own 5 entries" ||
 	fail "namespace isolation failed during churn"

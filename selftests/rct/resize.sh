@@ -15,7 +15,7 @@ for ns in "$a" "$b"; do
 done
 orig=$(cat $B)
 
-N=4000
+N=$(scaled 4000)
 in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 20000 $N
 wait_quiet "$a"
 udp_lines() { in_ns "$1" cat /proc/net/rct_conntrack | grep ' udp ' | normalize_ct | sed -E 's/ packets=[0-9]+ bytes=[0-9]+//g'; }

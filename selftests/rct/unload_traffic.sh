@@ -27,7 +27,8 @@ done
 
 tracking() { [ "$(in_ns "$a" cat /proc/sys/net/rct/count 2>/dev/null || echo 0)" -gt 0 ]; }
 bad=0
-for i in $(seq 1 20); do
+cycles=$(scaled 20)
+for i in $(seq 1 "$cycles"); do
 	sleep 0.5
 	if ! rct_unload; then
 		fail "rmmod #$i under traffic"
@@ -49,7 +50,7 @@ for i in $(seq 1 20); do
 		bad=1
 	fi
 done
-[ $bad = 0 ] && pass "20 unloads under traffic on 2 CPUs, each reload tracking again"
+[ $bad = 0 ] && pass "$cycles unloads under traffic on 2 CPUs, each reload tracking again"
 kill $senders 2>/dev/null
 wait $senders 2>/dev/null
 kill_ns_procs "$a"
