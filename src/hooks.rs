@@ -324,9 +324,14 @@ impl NetCt {
             self.table.set_pressure();
         }
         if max > 0 && count > max {
-            if self.table.early_drop(self.ns.id(), &tuple) {
+            let evicted = self.table.early_drop(self.ns.id(), &tuple);
+            if evicted {
                 stats.inc(Stat::EarlyDrop);
-            } else {
+            }
+            // Already above the limit before this packet (max was lowered
+            // below the count): evict without admitting, so the count
+            // drains to max under load instead of staying where it was.
+            if !evicted || count > max.saturating_add(1) {
                 self.ns.count.fetch_sub(1, Relaxed);
                 stats.inc(Stat::Drop);
                 if net::ratelimit() {
