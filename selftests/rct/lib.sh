@@ -62,6 +62,28 @@ scaled() {
 	fi
 }
 
+# cpu_senders NS FIRST N STRIDE: one sender per CPU (0 and 1, pinned), each
+# sending batches of N new UDP flows from NS's 192.0.2.1 to 192.0.2.2:9 in
+# a loop over its own STRIDE ports from FIRST + cpu * STRIDE; the loops'
+# pids go to $senders (kill them, then kill_ns_procs NS).
+cpu_senders() {
+	local ns=$1 first=$2 n=$3 stride=$4 cpu
+	senders=""
+	for cpu in 0 1; do
+		(
+			base=$((first + cpu * stride))
+			port=$base
+			while :; do
+				taskset -c $cpu ip netns exec "$ns" python3 "$TRAFFIC" udp-flows \
+					192.0.2.1 192.0.2.2 9 $port "$n" 2>/dev/null
+				port=$((port + n))
+				[ $((port + n)) -le $((base + stride)) ] || port=$base
+			done
+		) &
+		senders="$senders $!"
+	done
+}
+
 # kill_ns_procs NS...: kills the processes running in each namespace (a
 # sender started by a loop that was killed goes on otherwise) and waits
 # for them to go.

@@ -12,17 +12,7 @@ trap 'kill $senders $writer 2>/dev/null; cleanup_ns; rct_loaded && rct_unload' E
 [ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
 setup_pair
 dmesg_mark
-senders=""
-for cpu in 0 1; do
-	(
-		port=$((20000 + cpu * 10000))
-		while :; do
-			taskset -c $cpu ip netns exec "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 $port 300 2>/dev/null
-			port=$(((port - 20000 - cpu * 10000 + 300) % 9000 + 20000 + cpu * 10000))
-		done
-	) &
-	senders="$senders $!"
-done
+cpu_senders "$a" 20000 300 10000
 # The writer: every knob, random values, as fast as it can, until $stop
 # exists (killing it could leave a sysctl process writing after us).
 stop=$(mktemp -u)

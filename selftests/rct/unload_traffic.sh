@@ -12,18 +12,7 @@ trap 'kill $senders 2>/dev/null; cleanup_ns; rct_loaded && rct_unload' EXIT
 setup_pair
 dmesg_mark
 # Two senders, one per CPU: new flows (fresh ports) and the same flows again.
-senders=""
-for cpu in 0 1; do
-	(
-		port=$((20000 + cpu * 20000))
-		while :; do
-			taskset -c $cpu ip netns exec "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 $port 200 2>/dev/null
-			port=$((port + 200))
-			[ $port -ge $((39000 + cpu * 20000)) ] && port=$((20000 + cpu * 20000))
-		done
-	) &
-	senders="$senders $!"
-done
+cpu_senders "$a" 20000 200 20000
 
 tracking() { [ "$(in_ns "$a" cat /proc/sys/net/rct/count 2>/dev/null || echo 0)" -gt 0 ]; }
 bad=0
