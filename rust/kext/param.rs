@@ -114,17 +114,18 @@ impl KernelParam {
 }
 
 /// `s` as a byte array for a `.modinfo` string static (`s` ends in a NUL).
-///
-/// # Panics
-///
-/// If `N` is not `s.len()`; it runs in static initialisers only, so that is
-/// a build error.
+/// The macro below sizes the array as `s.len()`, so every byte is copied;
+/// the loop cannot panic (it stops at the shorter of the two).
 #[doc(hidden)]
 pub(crate) const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
-    match s.as_bytes().first_chunk::<N>() {
-        Some(bytes) if s.len() == N => *bytes,
-        _ => panic!("modinfo string length mismatch"),
+    let b = s.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N && i < b.len() {
+        out[i] = b[i];
+        i += 1;
     }
+    out
 }
 
 /// Declares a read-only `unsigned int` module parameter.

@@ -325,6 +325,17 @@ setup_pair() {
 	}
 }
 
+# setup_nf_pair: setup_pair, with nf_conntrack also tracking everything in
+# $a and $b (nf_track), for tests comparing rct with nf.
+setup_nf_pair() {
+	load_nft nft_ct
+	setup_pair
+	nf_track "$a" "$b" || {
+		fail "nf_conntrack tracking setup"
+		exit $ret
+	}
+}
+
 # ct_keyed: stdin conntrack lines -> "KEY SECONDS" per entry, KEY being the
 # line without its timeout and use count (spaces folded to "_").
 ct_keyed() {

@@ -12,9 +12,7 @@ need nft python3
 nf_unload_if_new
 trap nf_cleanup EXIT
 
-load_nft nft_ct
-setup_pair
-nf_track "$a" "$b" || { fail "nf_conntrack tracking setup"; exit $ret; }
+setup_nf_pair
 for ns in "$a" "$b"; do
 	# CLOSE entries must not expire (10 s) while the test compares tables.
 	in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=120 \

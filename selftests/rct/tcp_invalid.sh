@@ -9,9 +9,7 @@ need nft python3
 nf_unload_if_new
 trap nf_cleanup EXIT
 
-load_nft nft_ct
-setup_pair
-nf_track "$a" "$b" || { fail "nf_conntrack tracking setup"; exit $ret; }
+setup_nf_pair
 in_ns "$b" sysctl -qw net.rct.log_invalid=6
 
 nf_invalid() { stat_sum "$1" invalid nf_conntrack; }

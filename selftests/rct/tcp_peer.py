@@ -30,6 +30,17 @@ import time
 from traffic import checksum
 
 
+
+def close_at(s, deadline):
+    """Half-closes S at DEADLINE (busy-waiting, for a simultaneous close),
+    reads until the peer closes too, then closes S."""
+    while time.time() < deadline:
+        pass
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(100):
+        pass
+    s.close()
+
 def serve(addr, port):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     ls = socket.socket(fam, socket.SOCK_STREAM)
@@ -48,13 +59,7 @@ def serve(addr, port):
                 return
             if line.startswith(b"simclose"):
                 # Close at the deadline the client chose, as it does.
-                deadline = float(line.split()[1])
-                while time.time() < deadline:
-                    pass
-                c.shutdown(socket.SHUT_WR)
-                while c.recv(100):
-                    pass
-                c.close()
+                close_at(c, float(line.split()[1]))
                 return
             if line.startswith(b"eofclose"):
                 while c.recv(100):
@@ -125,13 +130,7 @@ def client(src, dst, port, closed):
     step("40007 closed")
     # 40008: both sides close at the same moment (simultaneous close).
     deadline = time.time() + 0.5
-    s = conn(src, 40008, dst, port, b"simclose %f\n" % deadline)
-    while time.time() < deadline:
-        pass
-    s.shutdown(socket.SHUT_WR)
-    while s.recv(100):
-        pass
-    s.close()
+    close_at(conn(src, 40008, dst, port, b"simclose %f\n" % deadline), deadline)
     step("40008 closed")
     # 40006: like 40002, and left in TIME_WAIT.
     s = conn(src, 40006, dst, port, b"srvclose\n")
