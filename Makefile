@@ -8,12 +8,13 @@
 #   make check      run every test; ends with "N passed, N failed"
 #   make setup      install the packages and tools the above need
 #   make fuzz       fuzz the host crate, FUZZ_SECONDS (600) per target
+#   make bench      rct vs nf_conntrack vs no tracking, in one QEMU boot
 #   make clean
 
 RCT_TOOLCHAIN := LLVM=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 
-.PHONY: all modules setup kernel run check test host-test fuzz clean
+.PHONY: all modules setup kernel run check test host-test fuzz bench clean
 
 all: modules
 
@@ -43,6 +44,9 @@ host-test:
 FUZZ_SECONDS ?= 600
 fuzz:
 	$(CURDIR)/scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench:
+	$(CURDIR)/scripts/bench.sh
 
 clean:
 	rm -rf src/*.o src/.*.cmd rust/helpers/*.o rust/helpers/.*.cmd .*.cmd \

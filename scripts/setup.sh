@@ -11,6 +11,7 @@ APT_PKGS=(
 	make gcc flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	qemu-system-x86 busybox-static
 	iproute2 nftables conntrack iperf3 socat python3-scapy iputils-ping
+	python3-matplotlib
 )
 BINDGEN_VERSION='^0.70'
 

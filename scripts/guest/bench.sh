@@ -1,0 +1,257 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs in the guest (see scripts/bench.sh, selftests/rct/bench_smoke.sh):
+# rct's benchmark. In one boot it measures every workload under each
+# condition, interleaved, and appends raw results to $RCT_BENCH_OUT:
+#   none   no connection tracking at all
+#   nft    an nft table with a rule that needs no conntrack (nft's own cost)
+#   nf     nf_conntrack tracking everything (an nft "ct state" rule)
+#   rct    rct.ko loaded (it tracks every namespace)
+# Result lines ("KIND FIELDS..."; bench/report.py turns them into tables):
+#   rate WORKLOAD COND ROUND VALUE       udp_rr, tcp_crr (flows/s), udp_pps
+#                                        (packets/s sent), tcp_stream (Mbit/s received)
+#   scale ENTRIES COND ROUND PPS         udp_pps with ENTRIES entries in the table
+#   mem COND ENTRIES SLAB_BYTES OBJSIZE KMEM_BYTES
+#                                        growth of the entry slab cache and of all
+#                                        slab memory (/proc/meminfo Slab) for ENTRIES
+#   gc COND ENTRIES FILL_RATE REAP_S MAX_US IDLE_MAX_US LEFT
+#                                        time from the last expiry to an empty table
+#                                        (LEFT entries remained), longest UDP round
+#                                        trip meanwhile and before expiry
+#   info KEY VALUE
+# Both hash tables get the same bucket count ($RCT_BENCH_BUCKETS) and a limit
+# that is never reached. Every rate is measured with the guest's monotonic
+# clock: under QEMU -icount it counts instructions.
+set -u
+: "${RCT_KO:?}" "${RCT_CTBENCH:?}" "${RCT_BENCH_OUT:?}"
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ROUNDS=${RCT_BENCH_ROUNDS:-5}
+SECS=${RCT_BENCH_SECONDS:-2}
+SIZES=${RCT_BENCH_SIZES:-1000 100000 1000000}
+MEM_AT=${RCT_BENCH_MEM_ENTRIES:-100000}
+GC_ENTRIES=${RCT_BENCH_GC_ENTRIES:-1000000}
+GC_TIMEOUT=${RCT_BENCH_GC_TIMEOUT:-30}
+BUCKETS=${RCT_BENCH_BUCKETS:-262144}
+LIMIT=4000000
+CONDS=(none nft nf rct)
+B=$RCT_CTBENCH
+# shellcheck source=/dev/null
+source "$RCT_ROOT/selftests/rct/lib.sh"
+
+out() { echo "$*" >>"$RCT_BENCH_OUT"; }
+say() { echo "bench: $*"; }
+
+# Client in namespace a on CPU 0, servers in namespace b on CPU 1. a owns
+# 198.51.100.0/24 (client sources, one fresh address per run), b owns
+# 203.0.113.0/24 (fill destinations).
+setup_ns a b || exit 1
+NFT_PLAIN=$(mktemp) NFT_CT=$(mktemp) TSINK=$(mktemp) PROBE=$(mktemp)
+finish() {
+	kill_ns_procs "$a" "$b"
+	cleanup_ns
+	rct_loaded && rct_unload
+	mp -r nft_ct nf_conntrack 2>/dev/null
+	rm -f "$NFT_PLAIN" "$NFT_CT" "$TSINK" "$PROBE" "$PROBE.stop"
+}
+trap finish EXIT
+veth_pair "$a" "$b" || exit 1
+ip -n "$a" route add local 198.51.100.0/24 dev lo
+ip -n "$b" route add 198.51.100.0/24 via 192.0.2.1
+ip -n "$b" route add local 203.0.113.0/24 dev lo
+ip -n "$a" route add 203.0.113.0/24 via 192.0.2.2
+sysctl -qw net.core.rmem_max=8388608
+for ns in "$a" "$b"; do
+	ip netns exec "$ns" sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
+done
+# A client never runs longer than a minute plus its duration.
+A() { ip netns exec "$a" taskset -c 0 timeout 600 "$@"; }
+Bns() { ip netns exec "$b" taskset -c 1 "$@"; }
+Bns "$B" udp-echo 7 &
+Bns "$B" udp-hole 9 >/dev/null &
+Bns "$B" tcp-server 80 >/dev/null &
+# Own TCP stream instead of iperf3: iperf3 hangs this guest under -icount
+# now and then (RCU stall on the server's CPU).
+Bns "$B" tcp-sink 81 >"$TSINK" &
+sleep 1
+out "info kernel $(uname -r)"
+out "info cpus $(nproc)"
+out "info buckets $BUCKETS"
+out "info seconds $SECS"
+
+for f in "$NFT_PLAIN" "$NFT_CT"; do
+	if [ "$f" = "$NFT_CT" ]; then rule="ct state new,established,related,invalid counter"; else
+		rule="meta mark != 0x00000001 counter"; fi
+	cat >"$f" <<NFT
+table inet bench {
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		$rule
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		$rule
+	}
+}
+NFT
+done
+
+# cond_on / cond_off COND: switch a condition on and off. Every condition
+# starts from an empty table.
+cond_on() {
+	case $1 in
+	none) ;;
+	nft)
+		# (modprobe -r of nf's modules may have unloaded nf_tables.)
+		mp nf_tables || return 1
+		for ns in "$a" "$b"; do ip netns exec "$ns" nft -f "$NFT_PLAIN"; done
+		;;
+	nf)
+		mp nf_conntrack hashsize="$BUCKETS" && mp -a nf_tables nft_ct || return 1
+		sysctl -qw net.netfilter.nf_conntrack_max=$LIMIT
+		for ns in "$a" "$b"; do ip netns exec "$ns" nft -f "$NFT_CT"; done
+		;;
+	rct) insmod "$RCT_KO" hashsize="$BUCKETS" max=$LIMIT ;;
+	esac
+}
+cond_off() {
+	case $1 in
+	none) ;;
+	nft) for ns in "$a" "$b"; do ip netns exec "$ns" nft delete table inet bench; done ;;
+	nf)
+		for ns in "$a" "$b"; do ip netns exec "$ns" nft delete table inet bench; done
+		mp -r nft_ct nf_conntrack 2>/dev/null
+		;;
+	rct) rmmod rct ;;
+	esac
+}
+# ct_set NAME VALUE: sets a per-namespace timeout sysctl for nf and rct in a and b.
+ct_set() {
+	local ns
+	for ns in "$a" "$b"; do
+		ip netns exec "$ns" sysctl -qw "net.netfilter.nf_conntrack_$1=$2" 2>/dev/null
+		ip netns exec "$ns" sysctl -qw "net.rct.$1=$2" 2>/dev/null
+	done
+	return 0
+}
+# entries COND: entries in the tables of a and b.
+entries() {
+	local ns n=0 f
+	case $1 in
+	nf) f=/proc/sys/net/netfilter/nf_conntrack_count ;;
+	rct) f=/proc/sys/net/rct/count ;;
+	*) echo 0; return ;;
+	esac
+	for ns in "$a" "$b"; do n=$((n + $(ip netns exec "$ns" cat $f))); done
+	echo $n
+}
+
+# One fresh source address per client run, so every flow is new.
+src=1
+next_src() {
+	src=$((src % 250 + 2))
+	echo "198.51.100.$((src - 2))"
+	src=$((src + 1))
+}
+
+# pps SECONDS: packets per second one sender gets through both namespaces
+# hooks to a UDP socket that never reads (so no receiver competes for the
+# guest's instructions; most datagrams are dropped at the full socket).
+pps() {
+	A "$B" udp-flood 192.0.2.2 9 "$1" | awk '{print $2}'
+}
+
+# workloads COND ROUND SECONDS: the four rate workloads.
+workloads() {
+	local c=$1 r=$2 s=$3 v
+	v=$(A "$B" udp-rr "$(next_src)" 2 1024 192.0.2.2 7 "$s" | awk '{print $2}')
+	out "rate udp_rr $c $r $v"
+	v=$(A "$B" tcp-crr "$(next_src)" 2 1024 192.0.2.2 80 "$s" | awk '{print $2}')
+	out "rate tcp_crr $c $r $v"
+	out "rate udp_pps $c $r $(pps "$s")"
+	[ -n "${RCT_BENCH_TRACE:-}" ] && say "$c $r udp_pps done"
+	local before
+	before=$(wc -l <"$TSINK")
+	A "$B" tcp-stream 192.0.2.2 81 "$s"
+	busywait 60000 eval '[ "$(wc -l <"$TSINK")" -gt "$before" ]'
+	out "rate tcp_stream $c $r $(tail -n 1 "$TSINK" | awk '{print $2}')"
+}
+
+say "rates: $ROUNDS rounds (+1 warm-up) x ${CONDS[*]}, ${SECS}s each"
+for r in $(seq 0 "$ROUNDS"); do
+	for i in 0 1 2 3; do
+		# Rotate the order every round.
+		c=${CONDS[$(((i + r) % 4))]}
+		cond_on "$c" || { say "cannot switch $c on"; exit 1; }
+		if [ "$r" = 0 ]; then
+			workloads "$c" warmup 1 >/dev/null
+		else
+			workloads "$c" "$r" "$SECS"
+		fi
+		cond_off "$c"
+	done
+	say "round $r done"
+done
+
+# slab_bytes CACHE: bytes of slab pages held by CACHE; kmem: all slab memory.
+slab_bytes() { awk -v n="$1" '$1 == n {print $15 * $6 * 4096}' /proc/slabinfo; }
+objsize() { awk -v n="$1" '$1 == n {print $4}' /proc/slabinfo; }
+kmem() { awk '$1 == "Slab:" {print $2 * 1024}' /proc/meminfo; }
+
+# Lookup scaling and memory: fill the table step by step (one-way UDP flows
+# to 203.0.113.0/24, two entries each: one in a, one in b), measuring the
+# small-packet rate of an established flow at each size; at $MEM_AT entries,
+# the slab memory the entries took.
+say "lookup scaling at $SIZES entries; memory at $MEM_AT"
+for c in none nf rct; do
+	cond_on "$c" || exit 1
+	ct_set udp_timeout 3600
+	flows=0
+	cache=rct_conn
+	[ "$c" = nf ] && cache=nf_conntrack
+	for n in $(printf '%s\n' $SIZES $MEM_AT | sort -nu); do
+		s0=$(slab_bytes $cache) k0=$(kmem) e0=$(entries "$c")
+		if [ $((n / 2)) -gt "$flows" ]; then
+			A "$B" fill 203.0.113.1 64 1024 "$flows" $((n / 2 - flows)) >/dev/null
+			flows=$((n / 2))
+		fi
+		if [ "$c" != none ] && [ "$n" = "$MEM_AT" ]; then
+			sleep 1
+			out "mem $c $(($(entries "$c") - e0)) $(($(slab_bytes $cache) - s0))" \
+				"$(objsize $cache) $(($(kmem) - k0))"
+		fi
+		case " $SIZES " in *" $n "*) ;; *) continue ;; esac
+		say "$c: $(entries "$c") entries"
+		pps 0.5 >/dev/null
+		for r in $(seq 1 "$ROUNDS"); do
+			out "scale $n $c $r $(pps 1)"
+		done
+	done
+	cond_off "$c"
+done
+
+# GC: GC_ENTRIES entries that expire GC_TIMEOUT s after their creation; the
+# time from the last expiry until the table is empty, and the longest round
+# trip of a UDP ping-pong (one every ms) meanwhile, against before expiry.
+say "GC: $GC_ENTRIES entries expiring after ${GC_TIMEOUT}s"
+for c in nf rct; do
+	cond_on "$c" || exit 1
+	ct_set udp_timeout "$GC_TIMEOUT"
+	rate=$(A "$B" fill 203.0.113.1 64 1024 0 $((GC_ENTRIES / 2)) | awk '{print $2}')
+	t1=$(date +%s%N)
+	have=$(entries "$c")
+	idle=$(A "$B" probe 192.0.2.2 7 2 1000 | awk '{print $2}')
+	rm -f "$PROBE.stop"
+	A "$B" probe 192.0.2.2 7 3600 1000 "$PROBE.stop" >"$PROBE" &
+	probe=$!
+	deadline=$((t1 / 1000000000 + GC_TIMEOUT + 600))
+	while [ "$(entries "$c")" -gt 10 ] && [ "$(date +%s)" -lt $deadline ]; do sleep 0.2; done
+	t2=$(date +%s%N)
+	touch "$PROBE.stop"
+	wait $probe
+	left=$(entries "$c")
+	reap=$(awk -v a="$t1" -v b="$t2" -v t="$GC_TIMEOUT" 'BEGIN {printf "%.2f", (b - a) / 1e9 - t}')
+	say "$c: $have entries, $left left, reaped ${reap}s after the last expiry"
+	out "gc $c $have $rate $reap $(awk '{print $2}' $PROBE) $idle $left"
+	cond_off "$c"
+done
+say "done"
