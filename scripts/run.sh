@@ -94,12 +94,13 @@ run_variant() {
 		fi
 	fi
 
-	local job=$res/job.in
+	local job=$res/job.in ctbench
+	ctbench=$("$RCT_ROOT/scripts/ctbench.sh")
 	cat >"$job" <<JOB
 #!/bin/bash
 # rct-expose: $RCT_ROOT $RCT_CACHE
 export RCT_ROOT='$RCT_ROOT' RCT_KO='$ko' RCT_MODROOT='$kdir/modroot' RCT_VARIANT='$v'
-export RCT_KSRC='$(rct_kernel_src)' RCT_TESTS='${RCT_TESTS:-}'
+export RCT_KSRC='$(rct_kernel_src)' RCT_TESTS='${RCT_TESTS:-}' RCT_CTBENCH='$ctbench'
 exec bash '$RCT_ROOT/scripts/guest/$mode.sh'
 JOB
 	rct_log "${tag}booting the guest (QEMU TCG, $v kernel)"

@@ -7,9 +7,12 @@
 //! direction, through `next`. Timeouts are absolute deadlines in 32-bit
 //! jiffies, compared with wrapping arithmetic as nf does.
 //!
-//! Memory: 192 bytes per entry, TCP state included, in a dedicated slab
+//! Memory: 168 bytes per entry, TCP state included, in a dedicated slab
 //! cache (nf_conntrack: a 256-byte object for `struct nf_conn`, more with
 //! extensions); the `memory.sh` selftest measures both from /proc/slabinfo.
+//! Packet/byte counters, off by default as in nf (`net.rct.acct`), live in
+//! a separate 32-byte block that only entries created with them on get, as
+//! nf's acct extension.
 //!
 //! C reference: include/net/netfilter/nf_conntrack.h.
 
@@ -21,14 +24,14 @@ use crate::proto::tcp::{State as TcpState, TcpConn};
 use crate::proto::tuple::Tuple;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use kernel::prelude::*;
 
-/// rct-internal status bit: the entry keeps packet/byte counters (it was
-/// created while `net.rct.acct` was on, like nf's acct extension).
-pub(crate) const STATUS_ACCT: u32 = 1 << 31;
+/// Packets and bytes, original then reply direction.
+type Counters = [AtomicU64; 4];
 
 /// A connection entry.
 ///
-/// Fields are ordered to avoid padding (192 bytes on 64-bit).
+/// Fields are ordered to avoid padding (168 bytes on 64-bit).
 #[repr(C)]
 pub(crate) struct Conn {
     /// Hash chain links per direction: the next entry's address with its
@@ -41,7 +44,7 @@ pub(crate) struct Conn {
     tcp: UnsafeCell<TcpConn>,
     /// Expiry deadline (jiffies).
     pub(crate) timeout: AtomicU32,
-    /// Status bits ([`status`] and [`STATUS_ACCT`]).
+    /// Status bits ([`status`]).
     pub(crate) status: AtomicU32,
     /// Jiffies at creation.
     pub(crate) born: u32,
@@ -54,8 +57,9 @@ pub(crate) struct Conn {
     /// Owning namespace: the address of its [`crate::conntrack::Ns`], which
     /// also identifies the namespace in lookups.
     pub(crate) ns: usize,
-    /// Packets and bytes, original then reply direction.
-    acct: [AtomicU64; 4],
+    /// Counters, if the entry was created while `net.rct.acct` was on;
+    /// set before the entry is published, never changed afterwards.
+    acct: Option<KBox<Counters>>,
     rcu: RcuHead,
 }
 
@@ -65,30 +69,28 @@ unsafe impl Sync for Conn {}
 // SAFETY: As above.
 unsafe impl Send for Conn {}
 
-/// nf_conntrack's `struct nf_conn` slab object is 256 bytes; rct's target
-/// is at most 3/4 of that.
-const _: () = assert!(core::mem::size_of::<Conn>() <= 192);
+/// nf_conntrack's `struct nf_conn` slab object is 256 bytes (16 per page);
+/// rct's target is at most 3/4 of that per entry: 24 per page.
+const _: () = assert!(core::mem::size_of::<Conn>() <= 168);
 
 impl Conn {
-    /// A new, unconfirmed entry for `orig` in namespace `ns`.
+    /// A new, unconfirmed entry for `orig` in namespace `ns`; with
+    /// counters if `acct` and their block can be allocated (atomically).
     pub(crate) fn new(orig: Tuple, ns: usize, now: u32, deadline: u32, acct: bool, tcp: TcpConn) -> Self {
+        let zero = || [const { AtomicU64::new(0) }; 4];
         Self {
             next: [AtomicUsize::new(0), AtomicUsize::new(0)],
             orig,
             tcp: UnsafeCell::new(tcp),
             ns,
             timeout: AtomicU32::new(deadline),
-            status: AtomicU32::new(if acct { STATUS_ACCT } else { 0 }),
+            status: AtomicU32::new(0),
             born: now,
             mark: AtomicU32::new(0),
             zone: 0,
             tcp_state: AtomicU8::new(tcp.state as u8),
-            acct: [
-                AtomicU64::new(0),
-                AtomicU64::new(0),
-                AtomicU64::new(0),
-                AtomicU64::new(0),
-            ],
+            // Like nf's failed extension allocation: no counters.
+            acct: acct.then(|| KBox::new(zero(), GFP_ATOMIC).ok()).flatten(),
             rcu: RcuHead::new(),
         }
     }
@@ -143,11 +145,11 @@ impl Conn {
 
     /// Counts a packet of `bytes` in direction `dir`, if the entry keeps counters.
     pub(crate) fn account(&self, dir: Dir, bytes: u32) {
-        if self.status() & STATUS_ACCT == 0 {
+        let Some(acct) = &self.acct else {
             return;
-        }
+        };
         let i = dir as usize * 2;
-        if let Some([p, b]) = self.acct.get(i..i + 2) {
+        if let Some([p, b]) = acct.get(i..i + 2) {
             p.fetch_add(1, Relaxed);
             b.fetch_add(u64::from(bytes), Relaxed);
         }
@@ -155,21 +157,26 @@ impl Conn {
 
     /// Adds another entry's counters to this one's (clash merge).
     pub(crate) fn merge_counters(&self, other: &Conn) {
-        for (a, b) in self.acct.iter().zip(other.acct.iter()) {
-            a.fetch_add(b.load(Relaxed), Relaxed);
+        if let (Some(mine), Some(theirs)) = (&self.acct, &other.acct) {
+            for (a, b) in mine.iter().zip(theirs.iter()) {
+                a.fetch_add(b.load(Relaxed), Relaxed);
+            }
         }
     }
 
     /// Both directions' counters, if the entry keeps them.
     pub(crate) fn counters(&self) -> Option<[Counter; 2]> {
-        if self.status() & STATUS_ACCT == 0 {
-            return None;
-        }
-        let c = |i: usize| Counter {
-            packets: self.acct[i].load(Relaxed),
-            bytes: self.acct[i + 1].load(Relaxed),
-        };
-        Some([c(0), c(2)])
+        let [p0, b0, p1, b1] = &**self.acct.as_ref()?;
+        Some([
+            Counter {
+                packets: p0.load(Relaxed),
+                bytes: b0.load(Relaxed),
+            },
+            Counter {
+                packets: p1.load(Relaxed),
+                bytes: b1.load(Relaxed),
+            },
+        ])
     }
 
     /// Whether the entry is being removed.

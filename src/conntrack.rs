@@ -408,15 +408,33 @@ impl Table {
         now: u32,
         reap: bool,
     ) -> Option<(&'g Conn, Dir)> {
+        self.scan(g, self.hash(ns, key), ns, key, now, reap, u32::MAX).1
+    }
+
+    /// Walks the chains of hash `h` (both arrays during a resize) for the
+    /// live entry of namespace `ns` with tuple `key` in either direction,
+    /// stopping there or after `limit + 1` links. Returns the links walked
+    /// and the entry. With `reap`, expired matches are killed on the way.
+    #[expect(clippy::too_many_arguments)]
+    fn scan<'g>(
+        &self,
+        g: &'g Guard,
+        h: u64,
+        ns: usize,
+        key: &Tuple,
+        now: u32,
+        reap: bool,
+        limit: u32,
+    ) -> (u32, Option<(&'g Conn, Dir)>) {
         // Reply-direction nodes store the original tuple: compare it with
         // the key's inverse instead of inverting every node.
         let inv = key.invert();
-        let h = self.hash(ns, key);
+        let mut n = 0u32;
         let mut t = Some(self.cur(g));
-        // During a resize: the old array's chain, then the new one's.
         while let Some(a) = t {
             let mut l = a.head(a.of(h)).map_or(0, |h| h.load(Ordering::Acquire));
-            while l != 0 {
+            while l != 0 && n <= limit {
+                n += 1;
                 // SAFETY: `l` came from a chain of this table under the RCU guard `g`.
                 let (c, dir) = unsafe { unlink_ref::<'g>(l) };
                 let hit = c.ns == ns
@@ -426,7 +444,7 @@ impl Table {
                     };
                 if hit && !c.dying() {
                     if !c.expired(now) {
-                        return Some((c, dir));
+                        return (n, Some((c, dir)));
                     }
                     if reap {
                         self.kill(c);
@@ -436,25 +454,7 @@ impl Table {
             }
             t = a.future(g);
         }
-        None
-    }
-
-    /// Length of the chains of hash `h` (both arrays during a resize),
-    /// counted up to `limit + 1`.
-    fn chain_len(&self, g: &Guard, h: u64, limit: u32) -> u32 {
-        let mut n = 0u32;
-        let mut t = Some(self.cur(g));
-        while let Some(a) = t {
-            let mut l = a.head(a.of(h)).map_or(0, |h| h.load(Ordering::Acquire));
-            while l != 0 && n <= limit {
-                n += 1;
-                // SAFETY: `l` came from a chain of this table under the RCU guard `g`.
-                let (c, dir) = unsafe { unlink_ref::<'_>(l) };
-                l = c.next[dir as usize].load(Ordering::Acquire);
-            }
-            t = a.future(g);
-        }
-        n
+        (n, None)
     }
 
     /// Runs `f` on the TCP state of `c` under its TCP lock (BHs off).
@@ -506,9 +506,11 @@ impl Table {
     }
 
     /// Parks unconfirmed entry `c` for the packet `skb` (fingerprint `fp`)
-    /// on this CPU. Evicts the oldest parked entry when the ring is full;
-    /// returns the number evicted, or `None` (and frees `c`) if this CPU has
-    /// no ring.
+    /// on this CPU, in the first free slot (slots fill from the front, so
+    /// lookups stop early); evicts the oldest parked entry when the ring is
+    /// full. Returns the number evicted, or `None` (and frees `c`) if this
+    /// CPU has no ring. The caller made sure no slot holds `skb` already
+    /// ([`Table::forget`] at the same hook).
     pub(crate) fn park(&self, skb: usize, fp: u64, c: NonNull<Conn>) -> Option<u32> {
         let Some(r) = self.ring() else {
             self.discard(c);
@@ -519,33 +521,21 @@ impl Table {
             let _g = r.lock.lock();
             // SAFETY: The ring's slots are only accessed under its lock.
             let slots = unsafe { &mut *r.slots.get() };
-            let mut pick = None;
-            let mut oldest: Option<(usize, u32)> = None;
-            for (i, s) in slots.iter().enumerate() {
-                match s.conn {
-                    // A stale slot of the same buffer address: reuse it.
-                    Some(_) if s.skb == skb => {
-                        pick = Some(i);
-                        break;
-                    }
-                    None => {
-                        if pick.is_none() {
-                            pick = Some(i);
+            let i = match slots.iter().position(|s| s.conn.is_none()) {
+                Some(i) => i,
+                None => {
+                    let mut oldest: Option<(usize, u32)> = None;
+                    for (i, s) in slots.iter().enumerate() {
+                        if let Some(p) = s.conn {
+                            // SAFETY: Parked entries are live and owned by the ring.
+                            let born = unsafe { p.as_ref() }.born;
+                            if oldest.map_or(true, |(_, b)| crate::proto::track::time_after(b, born)) {
+                                oldest = Some((i, born));
+                            }
                         }
                     }
-                    Some(p) => {
-                        // SAFETY: Parked entries are live and owned by the ring.
-                        let born = unsafe { p.as_ref() }.born;
-                        if oldest.map_or(true, |(_, b)| crate::proto::track::time_after(b, born)) {
-                            oldest = Some((i, born));
-                        }
-                    }
+                    oldest.map_or(0, |(i, _)| i)
                 }
-            }
-            let i = match (pick, oldest) {
-                (Some(i), _) => i,
-                (None, Some((i, _))) => i,
-                (None, None) => 0,
             };
             if let Some(s) = slots.get_mut(i) {
                 if let Some(old) = s.conn.take() {
@@ -570,6 +560,25 @@ impl Table {
         Some(n)
     }
 
+    /// The occupied slot of `r` for which `pred` holds, looking at no more
+    /// slots than needed to see all `used` occupied ones. Caller holds the
+    /// ring's lock.
+    fn find_slot<'r>(r: &Ring, slots: &'r mut [Slot; SLOTS], mut pred: impl FnMut(&Slot) -> bool) -> Option<&'r mut Slot> {
+        let mut left = r.used.load(Ordering::Relaxed);
+        for s in slots.iter_mut() {
+            if left == 0 {
+                break;
+            }
+            if s.conn.is_some() {
+                if pred(s) {
+                    return Some(s);
+                }
+                left -= 1;
+            }
+        }
+        None
+    }
+
     /// Takes back the entry of namespace `ns` parked on this CPU for packet
     /// `skb` with fingerprint `fp()` (computed only if something is parked), if any.
     pub(crate) fn unpark(&self, skb: usize, fp: impl FnOnce() -> u64, ns: usize) -> Option<NonNull<Conn>> {
@@ -582,7 +591,7 @@ impl Table {
         let _g = r.lock.lock();
         // SAFETY: The ring's slots are only accessed under its lock.
         let slots = unsafe { &mut *r.slots.get() };
-        let s = slots.iter_mut().find(|s| {
+        let s = Self::find_slot(r, slots, |s| {
             // SAFETY: Parked entries are live and owned by the ring.
             s.skb == skb && s.fp == fp && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
         })?;
@@ -604,7 +613,7 @@ impl Table {
             let _g = r.lock.lock();
             // SAFETY: The ring's slots are only accessed under its lock.
             let slots = unsafe { &mut *r.slots.get() };
-            let Some(s) = slots.iter_mut().find(|s| s.skb == skb && s.conn.is_some()) else {
+            let Some(s) = Self::find_slot(r, slots, |s| s.skb == skb) else {
                 return;
             };
             r.used.fetch_sub(1, Ordering::Relaxed);
@@ -681,21 +690,28 @@ impl Table {
             self.discard(c);
             return Confirm::Failed;
         };
-        // The random limit is drawn only for a chain past the fixed part,
-        // so the common short chain costs one bounded walk and no RNG.
+        // One walk per chain both bounds its length and looks for a clash:
+        // no two live entries of a namespace may share a tuple in either
+        // direction (checked under the chain locks).
         let max_limit = MIN_CHAINLEN + CHAINLEN_SPREAD as u32 - 1;
-        let longest = h.iter().map(|&hash| self.chain_len(&guard, hash, max_limit)).max().unwrap_or(0);
-        if longest > MIN_CHAINLEN && longest > MIN_CHAINLEN + (random::u64() % CHAINLEN_SPREAD) as u32 {
+        let (n0, c0) = self.scan(&guard, h[0], conn.ns, &conn.orig, now, false, max_limit);
+        let (n1, c1) = match c0 {
+            Some(_) => (0, None),
+            None => self.scan(&guard, h[1], conn.ns, &reply, now, false, max_limit),
+        };
+        let clash = c0.or(c1);
+        // The random limit is drawn only for a chain past the fixed part,
+        // so the common short chain costs no RNG.
+        let longest = n0.max(n1);
+        if clash.is_none()
+            && longest > MIN_CHAINLEN
+            && longest > MIN_CHAINLEN + (random::u64() % CHAINLEN_SPREAD) as u32
+        {
             drop(locks);
             drop(guard);
             self.discard(c);
             return Confirm::ChainTooLong;
         }
-        // Clash check under the chain locks: no two live entries of a
-        // namespace may share a tuple in either direction.
-        let clash = self
-            .find_inner(&guard, conn.ns, &conn.orig, now, false)
-            .or_else(|| self.find_inner(&guard, conn.ns, &reply, now, false));
         if let Some((other, dir)) = clash {
             // The same flow, confirmed first by another packet (another
             // CPU, or an earlier packet of a burst): reuse the winner.

@@ -31,6 +31,7 @@ SIZES=${RCT_BENCH_SIZES:-1000 100000 1000000}
 MEM_AT=${RCT_BENCH_MEM_ENTRIES:-100000}
 GC_ENTRIES=${RCT_BENCH_GC_ENTRIES:-1000000}
 GC_TIMEOUT=${RCT_BENCH_GC_TIMEOUT:-30}
+GC_WAIT=${RCT_BENCH_GC_WAIT:-600}
 BUCKETS=${RCT_BENCH_BUCKETS:-262144}
 LIMIT=4000000
 CONDS=(none nft nf rct)
@@ -243,7 +244,7 @@ for c in nf rct; do
 	rm -f "$PROBE.stop"
 	A "$B" probe 192.0.2.2 7 3600 1000 "$PROBE.stop" >"$PROBE" &
 	probe=$!
-	deadline=$((t1 / 1000000000 + GC_TIMEOUT + 600))
+	deadline=$((t1 / 1000000000 + GC_TIMEOUT + GC_WAIT))
 	while [ "$(entries "$c")" -gt 10 ] && [ "$(date +%s)" -lt $deadline ]; do sleep 0.2; done
 	t2=$(date +%s%N)
 	touch "$PROBE.stop"
