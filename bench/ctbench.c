@@ -23,8 +23,11 @@
  *                                          server closes first), close
  *   ctbench udp-hole PORT                  a bound UDP socket that never reads: what
  *                                          it is sent is dropped once its buffer is full
- *   ctbench udp-flood DST PORT SECONDS     18-byte datagrams of one flow, batches of
- *                                          64 (sendmmsg); prints "pps RATE sent N"
+ *   ctbench udp-flood DST PORT SECONDS [SPORT NDST]
+ *                                          18-byte datagrams of one flow (or from
+ *                                          SPORT to NDST addresses DST+i, in turn; NDST
+ *                                          divides 64), batches of 64 (sendmmsg);
+ *                                          prints "pps RATE sent N"
  *   ctbench fill DST NDST FIRSTPORT START N
  *                                          one-way UDP flows START..START+N-1 from one
  *                                          socket; flow i goes to DST+j:port (ports
@@ -283,19 +286,34 @@ static int flows(int tcp, char **av)
 	return 0;
 }
 
-static int udp_flood(char **av)
+static int udp_flood(int ac, char **av)
 {
-	struct sockaddr_in dst = addr_of(av[0], atoi(av[1]));
+	struct sockaddr_in dst = addr_of(av[0], atoi(av[1])), to[BATCH];
+	unsigned int ndst = ac > 4 ? atoi(av[4]) : 0;
 	double start = now(), end = start + atof(av[2]);
 	int s = udp_socket(), i, n;
 	struct mmsghdr m[BATCH];
 	struct iovec iov = { "rct-bench-payload!", 18 };
 	unsigned long sent = 0;
 
-	if (connect(s, (struct sockaddr *)&dst, sizeof(dst)) < 0)
-		die("connect");
 	for (i = 0; i < BATCH; i++)
 		m[i].msg_hdr = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };
+	if (ndst) {
+		/* Fixed source port, NDST destinations (flows) in turn. */
+		int one = 1;
+		struct sockaddr_in src = addr_of("0.0.0.0", atoi(av[3]));
+
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(s, (struct sockaddr *)&src, sizeof(src)) < 0)
+			die("bind");
+		for (i = 0; i < BATCH; i++) {
+			to[i] = addr_plus(dst, i % ndst, atoi(av[1]));
+			m[i].msg_hdr.msg_name = &to[i];
+			m[i].msg_hdr.msg_namelen = sizeof(to[i]);
+		}
+	} else if (connect(s, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+		die("connect");
+	}
 	while (now() < end) {
 		n = sendmmsg(s, m, BATCH, 0);
 		if (n > 0)
@@ -403,8 +421,8 @@ int main(int ac, char **av)
 		return flows(0, av + 2);
 	if (!strcmp(cmd, "tcp-crr") && ac == 8)
 		return flows(1, av + 2);
-	if (!strcmp(cmd, "udp-flood") && ac == 5)
-		return udp_flood(av + 2);
+	if (!strcmp(cmd, "udp-flood") && (ac == 5 || ac == 7))
+		return udp_flood(ac - 2, av + 2);
 	if (!strcmp(cmd, "fill") && ac == 7)
 		return fill(av + 2);
 	if (!strcmp(cmd, "probe") && (ac == 6 || ac == 7))

@@ -427,8 +427,9 @@ impl Table {
         limit: u32,
     ) -> (u32, Option<(&'g Conn, Dir)>) {
         // Reply-direction nodes store the original tuple: compare it with
-        // the key's inverse instead of inverting every node.
-        let inv = key.invert();
+        // the key's inverse (computed once, if a reply link of this
+        // namespace comes up) instead of inverting every node.
+        let mut inv: Option<Option<Tuple>> = None;
         let mut n = 0u32;
         let mut t = Some(self.cur(g));
         while let Some(a) = t {
@@ -440,7 +441,7 @@ impl Table {
                 let hit = c.ns == ns
                     && match dir {
                         Dir::Original => c.orig == *key,
-                        Dir::Reply => inv.as_ref() == Some(&c.orig),
+                        Dir::Reply => inv.get_or_insert_with(|| key.invert()).as_ref() == Some(&c.orig),
                     };
                 if hit && !c.dying() {
                     if !c.expired(now) {

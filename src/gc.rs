@@ -5,7 +5,8 @@
 //! packet was dropped before a confirm hook.
 //!
 //! Each run visits at most [`BUCKETS_PER_RUN`] buckets (each under its own
-//! short RCU read-side section; locks only while unlinking one entry) and
+//! short RCU read-side section; locks only while unlinking one entry; a
+//! chance to reschedule every 128 buckets) and
 //! resumes where the previous run stopped. Runs come every 100 ms, or every
 //! 20 ms while runs keep finding expired entries or a namespace's table is
 //! more than 7/8 full. Lookups ignore (and kill) expired entries, so GC
@@ -14,7 +15,7 @@
 //! C reference: `gc_worker()` in net/netfilter/nf_conntrack_core.c.
 
 use crate::conntrack::{ns_of, Table, UNCONFIRMED_MAX_AGE};
-use crate::kext::rcu;
+use crate::kext::{rcu, sched};
 use crate::kext::time::{self, HZ};
 use crate::kext::workqueue::DelayedWork;
 use crate::proto::stat::Stat;
@@ -27,6 +28,8 @@ use kernel::sync::Arc;
 const BUCKETS_PER_RUN: u32 = 2048;
 /// Delay between runs.
 const INTERVAL: u32 = HZ / 10;
+/// Buckets between chances to reschedule within a run.
+const RESCHED_EVERY: u32 = 128;
 /// Delay between runs while expired entries are being found.
 const INTERVAL_BUSY: u32 = HZ / 50;
 
@@ -74,12 +77,19 @@ impl Gc {
         let mut expired = 0u32;
         for i in 0..budget {
             let b = start.wrapping_add(i) % n;
-            let g = rcu::read_lock();
-            self.table.for_each_in_bucket(&g, b, |c| {
-                if c.expired(now) && self.table.kill(c) {
-                    expired = expired.saturating_add(1);
-                }
-            });
+            {
+                let g = rcu::read_lock();
+                self.table.for_each_in_bucket(&g, b, |c| {
+                    if c.expired(now) && self.table.kill(c) {
+                        expired = expired.saturating_add(1);
+                    }
+                });
+            }
+            // Let other tasks on this CPU run now and then: a run that
+            // finds thousands of expired entries takes milliseconds.
+            if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
+                sched::cond_resched();
+            }
         }
         self.next.store(start.wrapping_add(budget) % n, Ordering::Relaxed);
         let busy = expired > 0 || self.table.take_pressure();

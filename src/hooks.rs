@@ -53,6 +53,17 @@ struct SkPacket<'a> {
     skb: &'a SkBuff,
     nh: usize,
     len: usize,
+    /// The linear data from the network header on: reads inside it are a
+    /// bounds-checked copy; reads past it go through `skb_header_pointer()`.
+    lin: &'a [u8],
+}
+
+impl<'a> SkPacket<'a> {
+    fn new(skb: &'a SkBuff, nh: usize) -> Self {
+        let len = usize::try_from(skb.len()).unwrap_or(0).saturating_sub(nh);
+        let lin = skb.linear().get(nh..).unwrap_or(&[]);
+        Self { skb, nh, len, lin }
+    }
 }
 
 impl Packet for SkPacket<'_> {
@@ -60,7 +71,11 @@ impl Packet for SkPacket<'_> {
         self.len
     }
 
+    #[inline]
     fn read<const N: usize>(&self, off: usize) -> Option<[u8; N]> {
+        if let Some(b) = off.checked_add(N).and_then(|end| self.lin.get(off..end)) {
+            return b.try_into().ok();
+        }
         self.skb.header::<N>(self.nh.checked_add(off)?)
     }
 }
@@ -145,8 +160,7 @@ impl NetCt {
             self.invalid(0, "no network header", None);
             return Verdict::Accept;
         };
-        let len = usize::try_from(skb.len()).unwrap_or(0).saturating_sub(nh);
-        let pkt = SkPacket { skb, nh, len };
+        let pkt = SkPacket::new(skb, nh);
         let l3 = match st.family {
             Family::Ipv4 => L3::V4,
             Family::Ipv6 => L3::V6,

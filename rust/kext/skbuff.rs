@@ -55,9 +55,35 @@ impl SkBuff {
         unsafe { bindings::rct_helper_skb_network_offset(self.0.get()) }
     }
 
+    /// The linear part of the packet data: `skb_headlen()` bytes at `skb->data`.
+    pub(crate) fn linear(&self) -> &[u8] {
+        // SAFETY: By the type invariant the skb is live; the hook's caller
+        // owns it and changes neither the pointers nor the lengths during
+        // the hook.
+        let (data, len, data_len) = unsafe {
+            let s = &*self.0.get();
+            (s.data, s.len, s.data_len)
+        };
+        let Ok(headlen) = usize::try_from(len.saturating_sub(data_len)) else {
+            return &[];
+        };
+        if data.is_null() {
+            return &[];
+        }
+        // SAFETY: `data` points to `skb_headlen()` bytes of linear packet
+        // data, alive and unchanged while the hook borrows the skb (whoever
+        // writes a shared buffer unshares it first).
+        unsafe { core::slice::from_raw_parts(data.cast_const(), headlen) }
+    }
+
     /// Copies `N` bytes at `offset` from `skb->data`, or `None` if the
     /// packet is shorter.
     pub(crate) fn header<const N: usize>(&self, offset: usize) -> Option<[u8; N]> {
+        // Fast path: the bytes are in the linear part (headers always are,
+        // except in odd packets built by some drivers or tunnels).
+        if let Some(b) = self.linear().get(offset..offset.checked_add(N)?) {
+            return b.try_into().ok();
+        }
         let off = i32::try_from(offset).ok()?;
         let len = i32::try_from(N).ok()?;
         let mut buf = [0u8; N];

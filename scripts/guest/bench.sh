@@ -161,6 +161,14 @@ pps() {
 	A "$B" udp-flood 192.0.2.2 9 "$1" | awk '{print $2}'
 }
 
+# scale_pps SECONDS: the same with 64 long-lived flows (source port 5000 to
+# 203.0.113.1-64, port 9) in turn; created at the smallest size, before the
+# table fills up, so their entries end up behind every later one in their
+# chains (the worst case of a lookup, alike for rct and nf).
+scale_pps() {
+	A "$B" udp-flood 203.0.113.1 9 "$1" 5000 64 | awk '{print $2}'
+}
+
 # workloads COND ROUND SECONDS: the four rate workloads.
 workloads() {
 	local c=$1 r=$2 s=$3 v
@@ -222,9 +230,9 @@ for c in none nf rct; do
 		fi
 		case " $SIZES " in *" $n "*) ;; *) continue ;; esac
 		say "$c: $(entries "$c") entries"
-		pps 0.5 >/dev/null
+		scale_pps 0.5 >/dev/null
 		for r in $(seq 1 "$ROUNDS"); do
-			out "scale $n $c $r $(pps 1)"
+			out "scale $n $c $r $(scale_pps 1)"
 		done
 	done
 	cond_off "$c"

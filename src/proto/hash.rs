@@ -10,7 +10,7 @@
 //! C reference: `hash_conntrack_raw()` in net/netfilter/nf_conntrack_core.c,
 //! lib/siphash.c.
 
-use super::tuple::Tuple;
+use super::tuple::{Tuple, L3};
 
 /// A 128-bit SipHash key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,17 +90,26 @@ pub fn tuple_hash(key: Key, ns: u64, t: &Tuple) -> u64 {
         | u64::from(t.dport) << 16
         | u64::from(t.proto) << 32
         | u64::from(t.l3.number()) << 40;
-    siphash13(
-        key,
-        &[
-            w(&t.src, 0),
-            w(&t.src, 1),
-            w(&t.dst, 0),
-            w(&t.dst, 1),
-            l4,
-            ns,
-        ],
-    )
+    match t.l3 {
+        // An IPv4 address takes the first 4 of the 16 bytes (the rest are
+        // zero): both addresses fit one word, and the hash takes 3 words
+        // instead of 6. The family is in `l4`, so the encodings differ.
+        L3::V4 => {
+            let v4 = |b: &[u8; 16]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            siphash13(key, &[v4(&t.src) | v4(&t.dst) << 32, l4, ns])
+        }
+        L3::V6 => siphash13(
+            key,
+            &[
+                w(&t.src, 0),
+                w(&t.src, 1),
+                w(&t.dst, 0),
+                w(&t.dst, 1),
+                l4,
+                ns,
+            ],
+        ),
+    }
 }
 
 /// Maps a 64-bit hash onto `n` buckets without division (Lemire's reduction).
@@ -129,12 +138,19 @@ mod tests {
     fn tuple_hash_depends_on_every_field_and_the_key() {
         let base = Tuple::default();
         let h = tuple_hash(KEY, 1, &base);
-        let mut t = base;
-        t.src[15] = 1;
-        assert_ne!(tuple_hash(KEY, 1, &t), h);
-        let mut t = base;
-        t.dst[0] = 1;
-        assert_ne!(tuple_hash(KEY, 1, &t), h);
+        // IPv4 addresses are the first 4 bytes; IPv6 ones all 16.
+        for (l3, i) in [(L3::V4, 0), (L3::V4, 3), (L3::V6, 0), (L3::V6, 15)] {
+            let b = Tuple { l3, ..base };
+            let h = tuple_hash(KEY, 1, &b);
+            let mut s = b;
+            s.src[i] = 1;
+            assert_ne!(tuple_hash(KEY, 1, &s), h);
+            let mut d = b;
+            d.dst[i] = 1;
+            assert_ne!(tuple_hash(KEY, 1, &d), h);
+            // Source and destination are not interchangeable.
+            assert_ne!(tuple_hash(KEY, 1, &s), tuple_hash(KEY, 1, &d));
+        }
         let mut t = base;
         t.sport = 1;
         assert_ne!(tuple_hash(KEY, 1, &t), h);

@@ -208,8 +208,50 @@ fn icmp_error_key<P: Packet + ?Sized>(p: &P, l3: L3, icmp: usize) -> Result<Pars
     Ok(Parsed::IcmpError { key, l4: icmp })
 }
 
+/// [`parse`]'s fast path for the bulk of traffic: IPv4 without options,
+/// not a fragment, UDP or TCP. Reads each header once. `None` for anything
+/// else, including truncated headers: the general path then decides, so
+/// the result is always the general path's.
+#[inline]
+fn parse_v4_udp_tcp<P: Packet + ?Sized>(p: &P) -> Option<Result<Parsed, ParseError>> {
+    let h: [u8; 20] = p.read(0)?;
+    // Version 4, 20-byte header, fragment offset 0.
+    if h[0] != 0x45 || u16::from_be_bytes([h[6], h[7]]) & 0x1fff != 0 {
+        return None;
+    }
+    let proto = h[9];
+    let mut t = Tuple {
+        proto,
+        l3: L3::V4,
+        ..Default::default()
+    };
+    t.src[..4].copy_from_slice(&h[12..16]);
+    t.dst[..4].copy_from_slice(&h[16..20]);
+    let ports = match proto {
+        ipproto::UDP => {
+            let u: [u8; 8] = p.read(20)?;
+            let udplen = p.len().checked_sub(20)?;
+            let hlen = usize::from(u16::from_be_bytes([u[4], u[5]]));
+            if hlen > udplen || hlen < 8 {
+                return Some(Err(ParseError::Invalid));
+            }
+            [u[0], u[1], u[2], u[3]]
+        }
+        ipproto::TCP => p.read(20)?,
+        _ => return None,
+    };
+    t.sport = u16::from_be_bytes([ports[0], ports[1]]);
+    t.dport = u16::from_be_bytes([ports[2], ports[3]]);
+    Some(Ok(Parsed::Track { tuple: t, l4: 20 }))
+}
+
 /// Parses a packet of family `l3` whose network header is at offset 0 of `p`.
 pub fn parse<P: Packet + ?Sized>(p: &P, l3: L3) -> Result<Parsed, ParseError> {
+    if l3 == L3::V4 {
+        if let Some(r) = parse_v4_udp_tcp(p) {
+            return r;
+        }
+    }
     let (proto, l4) = l4_offset(p, l3, 0).ok_or(ParseError::Invalid)?;
     match (l3, proto) {
         (L3::V4, ipproto::ICMP) => {

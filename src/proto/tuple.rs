@@ -82,7 +82,7 @@ pub fn has_ports(proto: u8) -> bool {
 /// For ICMP/ICMPv6, `sport` is the echo id and `dport` holds
 /// `type << 8 | code`; other protocols without ports keep both at zero.
 /// IPv4 addresses occupy the first four bytes of `src`/`dst`, the rest zero.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, Eq, Default)]
 #[repr(C)]
 pub struct Tuple {
     /// Source address.
@@ -97,6 +97,33 @@ pub struct Tuple {
     pub proto: u8,
     /// Layer-3 family.
     pub l3: L3,
+}
+
+// Compares the addresses as two 128-bit words each, not byte by byte
+// through `bcmp` (the derived comparison): this runs for every link of a
+// hash chain a lookup walks.
+impl PartialEq for Tuple {
+    #[inline]
+    fn eq(&self, o: &Self) -> bool {
+        u128::from_ne_bytes(self.src) == u128::from_ne_bytes(o.src)
+            && u128::from_ne_bytes(self.dst) == u128::from_ne_bytes(o.dst)
+            && self.sport == o.sport
+            && self.dport == o.dport
+            && self.proto == o.proto
+            && self.l3 == o.l3
+    }
+}
+
+// Hashes exactly the fields `eq` compares (as the derive would).
+impl core::hash::Hash for Tuple {
+    fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
+        self.src.hash(h);
+        self.dst.hash(h);
+        self.sport.hash(h);
+        self.dport.hash(h);
+        self.proto.hash(h);
+        self.l3.hash(h);
+    }
 }
 
 impl Tuple {
