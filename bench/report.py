@@ -200,6 +200,7 @@ def draw(path, rates, costs, mem, gc, summary):
     except ImportError:
         print("report: matplotlib missing, no plot", file=sys.stderr)
         return
+    color = {"nft": "C0", "nf": "C1", "rct": "C2"}
     fig, ax = plt.subplots(2, 2, figsize=(12, 8))
     a = ax[0][0]
     xs = range(len(WORKLOADS))
@@ -212,7 +213,8 @@ def draw(path, rates, costs, mem, gc, summary):
             ys.append(statistics.median(v))
             lo.append(ys[-1] - min(v))
             hi.append(max(v) - ys[-1])
-        a.bar([x + (i - 1) * 0.27 for x in xs], ys, 0.27, yerr=[lo, hi], label=c, capsize=3)
+        a.bar([x + (i - 1) * 0.27 for x in xs], ys, 0.27, yerr=[lo, hi], label=c, capsize=3,
+              color=color[c])
     a.set_xticks(list(xs), [k for k, _, _ in WORKLOADS])
     a.set_ylim(0.6, 1.05)
     a.axhline(1.0, color="grey", lw=0.5)
@@ -220,7 +222,7 @@ def draw(path, rates, costs, mem, gc, summary):
     a.legend()
     a = ax[0][1]
     for c, pts in costs.items():
-        a.plot([n for n, _ in pts], [v for _, v in pts], "o-", label=c)
+        a.plot([n for n, _ in pts], [v for _, v in pts], "o-", label=c, color=color[c])
     a.set_xscale("log")
     a.set_xlabel("entries in the table")
     a.set_ylabel("per-packet cost (guest ns)")
@@ -229,21 +231,19 @@ def draw(path, rates, costs, mem, gc, summary):
     a.legend()
     a = ax[1][0]
     names = [c for c in ("nf", "rct") if c in mem]
-    a.bar(names, [mem[c][1] / mem[c][0] for c in names], color=["C2", "C3"][: len(names)])
+    a.bar(names, [mem[c][1] / mem[c][0] for c in names], color=[color[c] for c in names])
     a.set_ylabel("slab bytes per entry")
-    a.set_title("memory at %s entries" % (f"{mem[names[0]][0]:,.0f}" if names else "?"))
+    a.set_title("memory per entry (%s entries added)" % (f"{mem[names[0]][0]:,.0f}" if names else "?"))
     a = ax[1][1]
     names = [c for c in ("nf", "rct") if c in gc]
-    a.bar([x - 0.2 for x in range(len(names))], [gc[c][2] for c in names], 0.4, label="reap time (s)")
     a2 = a.twinx()
-    a2.bar([x + 0.2 for x in range(len(names))], [gc[c][3] / 1000 for c in names], 0.4,
-           color="C1", label="max RTT during GC (ms)")
-    a.set_xticks(range(len(names)), names)
-    a.set_ylabel("reap time after last expiry (s)")
-    a2.set_ylabel("max RTT during GC (ms)")
+    for i, c in enumerate(names):
+        a.bar(i, gc[c][2], 0.8, color=color[c], label=c)
+        a2.bar(len(names) + 1 + i, gc[c][3] / 1000, 0.8, color=color[c])
+    a.set_xticks([(len(names) - 1) / 2, len(names) + 1 + (len(names) - 1) / 2],
+                 ["reap time after last expiry (s, left)", "max RTT during GC (ms, right)"])
     a.set_title("GC of %s expired entries" % (f"{gc[names[0]][0]:,.0f}" if names else "?"))
-    a.legend(loc="upper left")
-    a2.legend(loc="upper right")
+    a.legend(loc="upper center")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
 

@@ -129,6 +129,17 @@ JOB
 		failed=$((failed + 1))
 	fi
 
+	# make bench's report and plot from bench_smoke.sh's results (the
+	# guest cannot run matplotlib).
+	if [ "$v" = normal ] && [ -s "$res/bench-smoke.txt" ]; then
+		if /usr/bin/python3 "$RCT_ROOT/bench/report.py" "$res/bench-smoke.txt" "$res/bench-report" \
+			--commit test >"$res/bench-report.txt" 2>&1 && [ -s "$res/bench-report/latest.png" ]; then
+			ok "bench report and plot from the smoke run"
+		else
+			notok "bench report and plot from the smoke run" "$res/bench-report.txt"
+		fi
+	fi
+
 	# The kernel log of the whole run, kmemleak's report and the taint
 	# flags (one more test).
 	local log=$res/dmesg.txt

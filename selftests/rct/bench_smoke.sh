@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Keeps `make bench` working: runs its guest part (scripts/guest/bench.sh)
 # with tiny sizes (one round of 0.2 s per workload, 1000/2000 entries, GC
-# of 2000 entries), then its report (table and plot). Checks that every
+# of 2000 entries), then its report (the table; run.sh draws the plot on
+# the host from /tmp/results/bench-smoke.txt). Checks that every
 # result is there and that rct reaped the expired entries; no timing is
 # checked (the benchmark is not a test).
 source "$(dirname "$0")/lib.sh"
@@ -47,16 +48,14 @@ left=$(awk '$1 == "gc" && $2 == "rct" {print $8}' "$out/bench.txt")
 [ -n "$left" ] && [ "$left" -le 10 ] && pass "rct reaped the expired entries ($left left)" ||
 	fail "rct left '${left}' expired entries"
 
-py=/usr/bin/python3
-$py -c 'import matplotlib' 2>/dev/null || py=python3
-if $py "$RCT_ROOT/bench/report.py" "$out/bench.txt" "$out/report" --commit test >"$out/md" 2>&1 &&
-	grep -q 'rct/nf' "$out/report/latest.md"; then
+# The report without its plot: matplotlib's numpy needs CPU features this
+# guest lacks. scripts/run.sh draws the plot from these results on the host.
+if python3 "$RCT_ROOT/bench/report.py" "$out/bench.txt" "$out/report" --commit test --no-plot \
+	>"$out/md" 2>&1 && grep -q 'rct/nf' "$out/report/latest.md"; then
 	pass "report written"
 else
 	fail "report"
 	sed 's/^/#   /' "$out/md" | tail -n 20
 fi
-if $py -c 'import matplotlib' 2>/dev/null; then
-	[ -s "$out/report/latest.png" ] && pass "plot written" || fail "no plot"
-fi
+[ -d /tmp/results ] && cp "$out/bench.txt" /tmp/results/bench-smoke.txt
 exit $ret
