@@ -376,7 +376,13 @@ impl Table {
                 *idx.get_mut(2 * i)? = Self::stripe(b);
                 *idx.get_mut(2 * i + 1)? = if fut.is_some() { Self::stripe(f) } else { Self::stripe(b) };
             }
-            let locks = lock_set(&self.locks, &idx)?;
+            // Without a resize the new array's stripes are the old ones:
+            // two indices to lock, not four.
+            let n = if fut.is_some() { SET_MAX } else { 2 };
+            if fut.is_none() {
+                idx.swap(1, 2);
+            }
+            let locks = lock_set(&self.locks, idx.get(..n)?)?;
             // The mover takes these stripes too, and publishes `future`
             // before it moves anything, and `cur` after it moved
             // everything: unchanged pointers mean our chains are right.
@@ -408,13 +414,14 @@ impl Table {
         now: u32,
         reap: bool,
     ) -> Option<(&'g Conn, Dir)> {
-        self.scan(g, self.hash(ns, key), ns, key, now, reap, u32::MAX).1
+        self.scan(g, self.hash(ns, key), ns, key, None, now, reap, u32::MAX).1
     }
 
     /// Walks the chains of hash `h` (both arrays during a resize) for the
     /// live entry of namespace `ns` with tuple `key` in either direction,
     /// stopping there or after `limit + 1` links. Returns the links walked
     /// and the entry. With `reap`, expired matches are killed on the way.
+    /// `inv` is `key`'s inverse if the caller has it.
     #[expect(clippy::too_many_arguments)]
     fn scan<'g>(
         &self,
@@ -422,6 +429,7 @@ impl Table {
         h: u64,
         ns: usize,
         key: &Tuple,
+        inv: Option<&Tuple>,
         now: u32,
         reap: bool,
         limit: u32,
@@ -429,7 +437,7 @@ impl Table {
         // Reply-direction nodes store the original tuple: compare it with
         // the key's inverse (computed once, if a reply link of this
         // namespace comes up) instead of inverting every node.
-        let mut inv: Option<Option<Tuple>> = None;
+        let mut inv: Option<Option<Tuple>> = inv.map(|t| Some(*t));
         let mut n = 0u32;
         let mut t = Some(self.cur(g));
         while let Some(a) = t {
@@ -695,10 +703,10 @@ impl Table {
         // no two live entries of a namespace may share a tuple in either
         // direction (checked under the chain locks).
         let max_limit = MIN_CHAINLEN + CHAINLEN_SPREAD as u32 - 1;
-        let (n0, c0) = self.scan(&guard, h[0], conn.ns, &conn.orig, now, false, max_limit);
+        let (n0, c0) = self.scan(&guard, h[0], conn.ns, &conn.orig, Some(&reply), now, false, max_limit);
         let (n1, c1) = match c0 {
             Some(_) => (0, None),
-            None => self.scan(&guard, h[1], conn.ns, &reply, now, false, max_limit),
+            None => self.scan(&guard, h[1], conn.ns, &reply, Some(&conn.orig), now, false, max_limit),
         };
         let clash = c0.or(c1);
         // The random limit is drawn only for a chain past the fixed part,

@@ -156,6 +156,7 @@ impl Tuple {
 
     /// The tuple of the reply direction, or `None` when the protocol has no
     /// reply for this packet (an ICMP type without a reply type).
+    #[inline]
     pub fn invert(&self) -> Option<Tuple> {
         let (sport, dport) = if self.is_icmp() {
             let ty = icmp_reply_type(self.l3, self.icmp_type())?;
