@@ -39,7 +39,7 @@ fi
 
 # Longest input per target: a 1500-byte packet; 64 TCP segments; 256
 # UDP/ICMP packets (see the layouts in fuzz/fuzz_targets/).
-declare -A max_len=([parse]=1500 [tcp]=1560 [track]=1056)
+declare -A max_len=([parse]=1500 [tcp]=1560 [track]=1056 [ctnl]=1024)
 
 if [ $# -gt 0 ]; then
 	targets=("$@")

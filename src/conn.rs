@@ -131,6 +131,11 @@ impl Conn {
         }
     }
 
+    /// Sets status bits; whether any of them was not set before (an event).
+    pub(crate) fn set_status_new(&self, bits: u32) -> bool {
+        self.status() & bits != bits && self.status.fetch_or(bits, Relaxed) & bits != bits
+    }
+
     /// Whether the entry has expired at `now`.
     pub(crate) fn expired(&self, now: u32) -> bool {
         time_after(now, self.timeout.load(Relaxed))
@@ -175,6 +180,22 @@ impl Conn {
             Counter {
                 packets: p1.load(Relaxed),
                 bytes: b1.load(Relaxed),
+            },
+        ])
+    }
+
+    /// Both directions' counters, zeroed as they are read
+    /// (`IPCTNL_MSG_CT_GET_CTRZERO`).
+    pub(crate) fn take_counters(&self) -> Option<[Counter; 2]> {
+        let [p0, b0, p1, b1] = &**self.acct.as_ref()?;
+        Some([
+            Counter {
+                packets: p0.swap(0, Relaxed),
+                bytes: b0.swap(0, Relaxed),
+            },
+            Counter {
+                packets: p1.swap(0, Relaxed),
+                bytes: b1.swap(0, Relaxed),
             },
         ])
     }

@@ -109,6 +109,11 @@ pub(crate) struct Ns {
     pub(crate) count: AtomicI32,
     /// Per-CPU statistics.
     pub(crate) stats: Stats,
+    /// Address of the namespace's `struct net` (see [`crate::events`]).
+    pub(crate) net: usize,
+    /// Report events: set once the namespace is up, cleared when its
+    /// teardown starts.
+    pub(crate) events: AtomicBool,
 }
 
 impl Ns {
@@ -811,7 +816,9 @@ impl Table {
         if uncount {
             // SAFETY: The caller is inside the RCU section in which it found
             // `c` linked (see `Ns`).
-            unsafe { ns_of(c) }.count.fetch_sub(1, Ordering::Relaxed);
+            let ns = unsafe { ns_of(c) };
+            ns.count.fetch_sub(1, Ordering::Relaxed);
+            crate::events::report(self, ns, c, crate::events::Event::Destroy);
         }
         // SAFETY: Unlinked under the locks, so no new reader finds it; DYING
         // ensures it is queued once.
@@ -835,6 +842,37 @@ impl Table {
                 f(c);
             }
             l = c.next[dir as usize].load(Ordering::Acquire);
+        }
+    }
+
+    /// The id ctnetlink shows for `c` (`CTA_ID`): a keyed hash of its
+    /// address, stable for the entry's life, never 0, revealing no pointer.
+    pub(crate) fn entry_id(&self, c: &Conn) -> u32 {
+        let h = crate::proto::hash::siphash13(self.key, &[c as *const Conn as u64]);
+        match h as u32 {
+            0 => 1,
+            id => id,
+        }
+    }
+
+    /// Calls `f` on every live, confirmed entry of namespace `ns`, inside
+    /// the RCU read-side section that found it (so `f` may [`Table::kill`]
+    /// it). Only one bucket's chain walk is done per step: no lock is held
+    /// across buckets, and the walk yields between chunks (process
+    /// context). No resize moves entries behind the walk.
+    pub(crate) fn walk(&self, ns: usize, mut f: impl FnMut(&Conn)) {
+        let _r = self.resizing.lock();
+        for b in 0..self.buckets() {
+            let g = rcu::read_lock();
+            self.for_each_in_bucket(&g, b, |c| {
+                if c.ns == ns && c.status() & status::CONFIRMED != 0 {
+                    f(c);
+                }
+            });
+            drop(g);
+            if b % 1024 == 1023 {
+                sched::cond_resched();
+            }
         }
     }
 

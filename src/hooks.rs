@@ -13,6 +13,7 @@
 
 use crate::conn::Conn;
 use crate::conntrack::Confirm;
+use crate::events::{self, Event};
 use crate::kext::net;
 use crate::kext::netfilter::{priority, Family, Hook, HookSpec, HookState, Hooks, Verdict};
 use crate::kext::rcu;
@@ -227,12 +228,13 @@ impl NetCt {
             match track::packet(&c.orig, c.status(), now, c.stream_at()) {
                 Some(u) => {
                     c.refresh(now.wrapping_add(self.timeout_jiffies(u.timeout)));
-                    if u.assure {
-                        c.set_status(status::ASSURED);
-                    }
+                    let mut changed = u.assure && c.set_status_new(status::ASSURED);
                     c.account(dir, skb.len());
                     if dir == Dir::Reply {
-                        c.set_status(status::SEEN_REPLY);
+                        changed |= c.set_status_new(status::SEEN_REPLY);
+                    }
+                    if changed {
+                        events::report(&self.table, &self.ns, c, Event::Update { protoinfo: false });
                     }
                 }
                 None => self.invalid(c.orig.proto, "not valid for this connection", Some(&tuple)),
@@ -281,22 +283,24 @@ impl NetCt {
         let left = c.timeout.load(Relaxed).wrapping_sub(now) as i32;
         let expires = u32::try_from(left.max(0)).unwrap_or(0) / HZ;
         let (cfg, t) = (self.tcp_config(), self.tcp_timeouts());
+        let before = c.tcp_state();
         let out = self.table.with_tcp(c, |tc| tcp::packet(tc, dir, seg, st, expires, &cfg, &t));
-        let reply = || {
-            if dir == Dir::Reply {
-                c.set_status(status::SEEN_REPLY);
+        let protoinfo = c.tcp_state() != before;
+        let reply = || dir == Dir::Reply && c.set_status_new(status::SEEN_REPLY);
+        let update = |changed: bool| {
+            if changed || protoinfo {
+                events::report(&self.table, &self.ns, c, Event::Update { protoinfo });
             }
         };
         match out {
             Outcome::Accept { timeout, assure } => {
                 c.refresh(now.wrapping_add(Self::jiffies(t.get(timeout))));
-                if assure {
-                    c.set_status(status::ASSURED);
-                }
+                let mut changed = assure && c.set_status_new(status::ASSURED);
                 c.account(dir, skb.len());
-                reply();
+                changed |= reply();
+                update(changed);
             }
-            Outcome::Ignore => reply(),
+            Outcome::Ignore => update(reply()),
             Outcome::Invalid(lower) => {
                 self.invalid(c.orig.proto, "TCP segment outside the window or state", Some(&c.orig));
                 if let Some(to) = lower {
@@ -391,7 +395,13 @@ impl NetCt {
         };
         let stats = &self.ns.stats;
         match self.table.confirm(c, time::jiffies32()) {
-            Confirm::Inserted => stats.inc(Stat::Insert),
+            Confirm::Inserted => {
+                stats.inc(Stat::Insert);
+                // SAFETY: Hooks run inside an RCU read-side section (the
+                // caller's `nf_hook()`), in which `c` was just linked.
+                let e = unsafe { c.as_ref() };
+                events::report(&self.table, &self.ns, e, Event::New);
+            }
             Confirm::Clash => stats.inc(Stat::ClashResolve),
             Confirm::Failed => {
                 stats.inc(Stat::InsertFailed);

@@ -21,7 +21,7 @@ use crate::proto::tcp;
 use crate::proto::track::{Timeout, Timeouts};
 use crate::stats::Stats;
 use crate::{hooks, procfs, sysctl};
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering::Relaxed, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering::Relaxed, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
@@ -106,7 +106,7 @@ pub(crate) struct NetCt {
 }
 
 impl NetCt {
-    fn new(table: Arc<Table>) -> Result<Self> {
+    fn new(table: Arc<Table>, net: &Net) -> Result<Self> {
         let d = Timeouts::DEFAULT;
         let secs = |v: u32| AtomicI32::new(i32::try_from(v).unwrap_or(i32::MAX));
         Ok(Self {
@@ -114,6 +114,8 @@ impl NetCt {
             ns: Ns {
                 count: AtomicI32::new(0),
                 stats: Stats::new()?,
+                net: net.addr(),
+                events: AtomicBool::new(false),
             },
             acct: AtomicI32::new(0),
             udp_timeout: secs(d.udp),
@@ -181,6 +183,13 @@ pub(crate) struct NetState {
     _sysctl: SysctlRegistration<NetCt>,
 }
 
+impl NetState {
+    /// The namespace's conntrack data.
+    pub(crate) fn ct(&self) -> &Arc<NetCt> {
+        &self.ct
+    }
+}
+
 /// The pernet subsystem that builds a [`NetState`] for every namespace.
 pub(crate) struct Rct;
 
@@ -194,6 +203,7 @@ impl Pernet for Rct {
     }
 
     fn pre_exit(state: &NetState) {
+        state.ct.ns.events.store(false, Relaxed);
         // SAFETY: The kernel waits for a grace period after `pre_exit`,
         // before `exit_batch` drops the state.
         unsafe { state.hooks.unregister_deferred() };
@@ -222,7 +232,7 @@ impl Pernet for Rct {
     }
 
     fn init(net: &Net) -> Result<KBox<NetState>> {
-        let ct = Arc::new(NetCt::new(table()?)?, GFP_KERNEL)?;
+        let ct = Arc::new(NetCt::new(table()?, net)?, GFP_KERNEL)?;
         // Allocated first, so nothing can fail once the hooks run.
         let slot = KBox::<NetState>::new_uninit(GFP_KERNEL)?;
         // The registrations are owned by the returned `NetState`, which the
@@ -251,6 +261,7 @@ impl Pernet for Rct {
                 return Err(e);
             }
         };
+        ct.ns.events.store(true, Relaxed);
         let state = NetState {
             hooks,
             ct,

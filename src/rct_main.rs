@@ -14,6 +14,8 @@ mod kext;
 
 mod conn;
 mod conntrack;
+mod ctnetlink;
+mod events;
 mod gc;
 mod hooks;
 mod netns;
@@ -51,6 +53,43 @@ kext::param::uint_param!(
     "Initial net.rct.max of every namespace (0: the number of buckets)"
 );
 
+kext::param::uint_param!(
+    CTNETLINK_PARAM,
+    "ctnetlink",
+    "Serve ctnetlink (conntrack-tools) if nf_conntrack_netlink does not (1, default) or never (0)",
+    1
+);
+
+/// Whether rct serves ctnetlink (`net.rct.ctnetlink`).
+pub(crate) static CTNETLINK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Registers rct's ctnetlink, unless the `ctnetlink` parameter is 0 or the
+/// subsystem is taken (nf_conntrack_netlink loaded): rct then runs without.
+fn ctnetlink() -> Option<kext::nfnetlink::Registration<ctnetlink::Ctnetlink>> {
+    use kext::nfnetlink::{RegisterError, Registration};
+    if CTNETLINK_PARAM.get() == 0 {
+        return None;
+    }
+    match Registration::new() {
+        Ok(r) => {
+            CTNETLINK.store(true, core::sync::atomic::Ordering::Relaxed);
+            Some(r)
+        }
+        Err(RegisterError::Busy) => {
+            pr_info!("ctnetlink is served by nf_conntrack_netlink: rct runs without ctnetlink\n");
+            None
+        }
+        Err(RegisterError::NoNfnetlink) => {
+            pr_info!("nfnetlink unavailable: rct runs without ctnetlink\n");
+            None
+        }
+        Err(RegisterError::Other(e)) => {
+            pr_warn!("ctnetlink registration failed ({:?}): rct runs without ctnetlink\n", e);
+            None
+        }
+    }
+}
+
 /// The bucket count and the initial `net.rct.max` the `hashsize` and `max`
 /// parameters ask for; `EINVAL`, logged, for a value out of range.
 fn sizes() -> Result<(u32, i32)> {
@@ -74,8 +113,10 @@ fn sizes() -> Result<(u32, i32)> {
 /// unregistering the pernet subsystem runs every namespace's exit (hooks
 /// off, entries flushed, proc files and sysctls removed); then the GC
 /// stops; then the table goes, after `rcu_barrier()` has run every pending
-/// free.
+/// free. ctnetlink goes first, waiting for running requests (a running dump
+/// holds a module reference, so none is left).
 struct RctModule {
+    _ctnetlink: Option<kext::nfnetlink::Registration<ctnetlink::Ctnetlink>>,
     _pernet: kext::net::PernetRegistration<netns::Rct>,
     _published: netns::Published,
     _gc: Pin<KBox<gc::Gc>>,
@@ -91,6 +132,10 @@ impl kernel::Module for RctModule {
         unsafe { table.init() };
         let gc = gc::Gc::start(table.clone())?;
         let published = netns::Published::new(&table);
+        // Before the pernet subsystem: nfnetlink (loaded here if needed)
+        // then sets up namespaces before rct and tears them down after,
+        // so rct's events always have its sockets.
+        let ctnetlink = ctnetlink();
         let pernet = kext::net::PernetRegistration::new()?;
         pr_info!(
             "loaded: {} buckets, max {}, {} bytes per entry\n",
@@ -99,6 +144,7 @@ impl kernel::Module for RctModule {
             core::mem::size_of::<conn::Conn>()
         );
         Ok(Self {
+            _ctnetlink: ctnetlink,
             _pernet: pernet,
             _published: published,
             _gc: gc,
@@ -110,5 +156,6 @@ impl kernel::Module for RctModule {
 impl Drop for RctModule {
     fn drop(&mut self) {
         pr_info!("unloading\n");
+        CTNETLINK.store(false, core::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -36,6 +36,14 @@ fn get_buckets(ct: &NetCt) -> i32 {
     i32::try_from(ct.table.buckets()).unwrap_or(i32::MAX)
 }
 
+fn get_ctnetlink(_ct: &NetCt) -> i32 {
+    i32::from(crate::CTNETLINK.load(core::sync::atomic::Ordering::Relaxed))
+}
+
+fn set_read_only(_ct: &NetCt, _v: i32) -> kernel::error::Result {
+    Err(kernel::error::code::EPERM)
+}
+
 fn set_buckets(ct: &NetCt, n: i32) -> kernel::error::Result {
     ct.table.resize(u32::try_from(n).map_err(|_| kernel::error::code::EINVAL)?)
 }
@@ -45,7 +53,7 @@ const fn timeout(name: &'static kernel::str::CStr, value: Field) -> IntSysctl<Ne
 }
 
 /// The table registered as `net/rct` in every namespace.
-pub(crate) static TABLE: [IntSysctl<NetCt>; 25] = [
+pub(crate) static TABLE: [IntSysctl<NetCt>; 26] = [
     // Entry limit of each namespace (one machine-wide value, as nf's).
     global(int(c_str!("max"), 0o644, 0, i32::MAX, |ct| &ct.table.max)),
     // Entries of this namespace (read-only).
@@ -91,4 +99,16 @@ pub(crate) static TABLE: [IntSysctl<NetCt>; 25] = [
     int(c_str!("checksum"), 0o644, 0, 1, |ct| &ct.checksum),
     // Log invalid packets of this IP protocol (255: all), rate-limited.
     int(c_str!("log_invalid"), 0o644, 0, 255, |ct| &ct.log_invalid),
+    // Whether rct serves ctnetlink (conntrack-tools); read-only.
+    IntSysctl {
+        name: c_str!("ctnetlink"),
+        mode: 0o444,
+        min: 0,
+        max: 1,
+        value: Value::Custom {
+            get: get_ctnetlink,
+            set: set_read_only,
+        },
+        global: false,
+    },
 ];

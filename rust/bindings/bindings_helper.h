@@ -6,6 +6,8 @@
 #include <linux/cpumask.h>
 #include <linux/moduleparam.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/percpu.h>
@@ -15,5 +17,6 @@
 #include <linux/skbuff.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
+#include <net/netlink.h>
 
 #include "../helpers/rct_helpers.h"

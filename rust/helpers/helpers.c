@@ -12,6 +12,7 @@
 #include "mm.c"
 #include "net.c"
 #include "netdevice.c"
+#include "nfnetlink.c"
 #include "percpu.c"
 #include "proc_fs.c"
 #include "rcupdate.c"

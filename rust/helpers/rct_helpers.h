@@ -30,6 +30,29 @@ bool rct_helper_net_is_init(const struct net *net);
 /* netdevice.c */
 unsigned int rct_helper_netdev_flags(const struct net_device *dev);
 
+/* nfnetlink.c */
+struct nfnetlink_subsystem;
+struct nlmsghdr;
+struct netlink_dump_control;
+struct sock;
+int rct_helper_nfnl_get(void);
+void rct_helper_nfnl_put(void);
+int rct_helper_nfnl_subsys_register(const struct nfnetlink_subsystem *n);
+int rct_helper_nfnl_subsys_unregister(const struct nfnetlink_subsystem *n);
+int rct_helper_nfnl_unicast(struct sk_buff *skb, struct net *net, u32 portid);
+int rct_helper_nfnl_send(struct sk_buff *skb, struct net *net, unsigned int group,
+			 gfp_t flags);
+bool rct_helper_nfnl_has_listeners(struct net *net, unsigned int group);
+struct sk_buff *rct_helper_nlmsg_new(size_t payload, gfp_t flags);
+void rct_helper_kfree_skb(struct sk_buff *skb);
+unsigned int rct_helper_skb_tailroom(const struct sk_buff *skb);
+unsigned char *rct_helper_skb_tail_pointer(const struct sk_buff *skb);
+u32 rct_helper_netlink_portid(const struct sk_buff *skb);
+struct net *rct_helper_sock_net(const struct sock *sk);
+int rct_helper_netlink_dump_start(struct sock *ssk, struct sk_buff *skb,
+				  const struct nlmsghdr *nlh,
+				  struct netlink_dump_control *control);
+
 /* percpu.c */
 void __percpu *rct_helper___alloc_percpu(size_t size, size_t align);
 void *rct_helper_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);

@@ -19,6 +19,7 @@ mod bindings;
 pub(crate) mod mm;
 pub(crate) mod net;
 pub(crate) mod netfilter;
+pub(crate) mod nfnetlink;
 pub(crate) mod param;
 pub(crate) mod percpu;
 pub(crate) mod proc;

@@ -49,6 +49,22 @@ impl Net {
         unsafe { bindings::rct_helper_net_is_init(self.as_ptr()) }
     }
 
+    /// The namespace's address, to find it again with [`Net::from_addr`]
+    /// from where a reference cannot be kept.
+    pub(crate) fn addr(&self) -> usize {
+        self.0.get() as usize
+    }
+
+    /// The namespace at `addr`.
+    ///
+    /// # Safety
+    ///
+    /// `addr` came from [`Net::addr`] of a namespace that stays alive for `'a`.
+    pub(crate) unsafe fn from_addr<'a>(addr: usize) -> &'a Net {
+        // SAFETY: Per the contract.
+        unsafe { Self::from_raw(addr as *mut bindings::net) }
+    }
+
     /// The raw `struct net` pointer, for kext's own FFI calls.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.0.get()
@@ -172,6 +188,19 @@ impl<T: Pernet> PernetRegistration<T> {
         // SAFETY: Per the contract; `init_callback` stored the state (or
         // the slot is still zeroed, a null pointer).
         unsafe { Self::slot(net).read() }
+    }
+
+    /// The state of `net`, if its init succeeded and it has not exited.
+    ///
+    /// # Safety
+    ///
+    /// This subsystem is registered, and `net` does not reach its exit
+    /// during `'a` (the caller holds a reference to it, e.g. through a
+    /// user socket of the namespace).
+    pub(crate) unsafe fn state_of<'a>(net: &'a Net) -> Option<&'a T::State> {
+        // SAFETY: `net` is live (type invariant) and we are registered; the
+        // state lives until the namespace's exit, which cannot come in `'a`.
+        unsafe { Self::state(net.as_ptr()).as_ref() }
     }
 
     /// # Safety

@@ -147,7 +147,10 @@ pub(crate) const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 /// ```
 macro_rules! uint_param {
     ($vis:vis $value:ident, $name:literal, $desc:literal) => {
-        $vis static $value: $crate::kext::param::UintParam = $crate::kext::param::UintParam::new(0);
+        $crate::kext::param::uint_param!($vis $value, $name, $desc, 0);
+    };
+    ($vis:vis $value:ident, $name:literal, $desc:literal, $default:expr) => {
+        $vis static $value: $crate::kext::param::UintParam = $crate::kext::param::UintParam::new($default);
 
         const _: () = {
             use $crate::kext::param::{modinfo, KernelParam};

@@ -17,12 +17,15 @@ use kernel::prelude::*;
 pub(crate) enum Gfp {
     /// `GFP_ATOMIC`: may not sleep (packet path).
     Atomic,
+    /// `GFP_KERNEL`: may sleep (process context).
+    Kernel,
 }
 
 impl Gfp {
-    fn raw(self) -> bindings::gfp_t {
+    pub(super) fn raw(self) -> bindings::gfp_t {
         match self {
             Gfp::Atomic => kernel::bindings::GFP_ATOMIC,
+            Gfp::Kernel => kernel::bindings::GFP_KERNEL,
         }
     }
 }

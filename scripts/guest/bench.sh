@@ -38,6 +38,8 @@ CONDS=(none nft nf rct)
 B=$RCT_CTBENCH
 # shellcheck source=/dev/null
 source "$RCT_ROOT/selftests/rct/lib.sh"
+# shellcheck source=/dev/null
+source "$RCT_ROOT/scripts/guest/modules.sh"
 
 out() { echo "$*" >>"$RCT_BENCH_OUT"; }
 say() { echo "bench: $*"; }

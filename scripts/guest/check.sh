@@ -8,6 +8,8 @@
 : "${RCT_ROOT:?}" "${RCT_KSRC:?}"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export RCT_KO RCT_MODROOT
+# shellcheck source=/dev/null
+. "$RCT_ROOT/scripts/guest/modules.sh"
 
 # Keep the console for warnings and worse.
 sysctl -qw kernel.printk="4 4 1 7"

@@ -7,6 +7,8 @@ set -u
 : "${RCT_KO:?}"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 sysctl -qw kernel.printk="4 4 1 7"
+# shellcheck source=/dev/null
+. "$RCT_ROOT/scripts/guest/modules.sh"
 
 run() {
 	echo "# $*"

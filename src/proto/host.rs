@@ -10,8 +10,10 @@
 
 #![cfg_attr(not(test), no_std)]
 
+pub mod ctnl;
 pub mod hash;
 pub mod line;
+pub mod nlattr;
 pub mod parse;
 pub mod sizing;
 pub mod stat;

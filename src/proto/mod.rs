@@ -9,8 +9,10 @@
 //!
 //! C reference: none.
 
+pub mod ctnl;
 pub mod hash;
 pub mod line;
+pub mod nlattr;
 pub mod parse;
 pub mod sizing;
 pub mod stat;

@@ -424,7 +424,10 @@ mod tests {
         let mut p = ipv4(1, &icmp);
         p[12..16].copy_from_slice(&[192, 0, 2, 2]);
         p[16..20].copy_from_slice(&[192, 0, 2, 1]);
-        assert!(matches!(parse(&p[..], L3::V4), Ok(Parsed::IcmpError { .. })));
+        assert!(matches!(
+            parse(&p[..], L3::V4),
+            Ok(Parsed::IcmpError { .. })
+        ));
         p[19] = 3;
         assert_eq!(parse(&p[..], L3::V4), Err(ParseError::Icmp));
 
@@ -434,7 +437,10 @@ mod tests {
         icmp.extend_from_slice(&quoted);
         let mut p = ipv6(58, &icmp);
         p[8..40].rotate_left(16);
-        assert!(matches!(parse(&p[..], L3::V6), Ok(Parsed::IcmpError { .. })));
+        assert!(matches!(
+            parse(&p[..], L3::V6),
+            Ok(Parsed::IcmpError { .. })
+        ));
         p[39] = 3;
         assert_eq!(parse(&p[..], L3::V6), Err(ParseError::Icmp));
     }

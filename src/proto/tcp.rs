@@ -1162,7 +1162,11 @@ mod tests {
         let mut n = 0;
         for (dir, block) in TABLE.iter().enumerate() {
             for (index, row) in block.iter().enumerate() {
-                assert_eq!(&row[..], &rows[dir * 6 + index][..], "dir {dir} index {index}");
+                assert_eq!(
+                    &row[..],
+                    &rows[dir * 6 + index][..],
+                    "dir {dir} index {index}"
+                );
                 n += row.len();
             }
         }

@@ -1,0 +1,194 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# ctnetlink with the real conntrack binary (conntrack-tools):
+# - nf_conntrack_netlink loaded first: rct loads without ctnetlink
+#   (net.rct.ctnetlink = 0, one log line);
+# - the same traffic (UDP with and without replies, ICMP, ICMPv6, TCP, another
+#   protocol; IPv4 and IPv6) under nf_conntrack and then under rct:
+#   `conntrack -L` prints the same entries (timeouts and ids normalised);
+# - -L with filters, -G, -U (mark), -D by destination removes exactly the
+#   matching entries, -C, -S, -F, -E shows NEW, UPDATE and DESTROY events;
+# - a user without CAP_NET_ADMIN gets EPERM.
+source "$(dirname "$0")/lib.sh"
+need conntrack nft python3 modprobe
+
+nf_unload_if_new
+trap nf_cleanup EXIT
+
+# ct_norm: `conntrack -L` lines -> comparable form: timeout column "T",
+# ICMP echo ids (ping's process ids) "I", and no TCP counters (how many
+# ACKs a connection takes varies from run to run: delayed ACKs).
+ct_norm() {
+	sed -E 's/^(\S+ +[0-9]+) [0-9]+ /\1 T /; s/ id=[0-9]+/ id=I/g
+		/^tcp /s/ packets=[0-9]+ bytes=[0-9]+//g' | sort
+}
+
+# tcp_exchange NS_C NS_S SRC SPORT DST DPORT: one TCP connection from
+# SRC:SPORT in NS_C to a server at DST:DPORT in NS_S: request, answer, close.
+tcp_exchange() {
+	local fifo srv
+	fifo=$(mktemp -u)
+	mkfifo "$fifo"
+	in_ns "$2" python3 -c '
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+l = socket.socket(fam)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen()
+print("ready", flush=True)
+c, _ = l.accept()
+c.recv(100)
+c.sendall(b"answer")
+c.close()
+' "$5" "$6" >"$fifo" &
+	srv=$!
+	read -r _ <"$fifo"
+	rm -f "$fifo"
+	in_ns "$1" python3 -c '
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.connect((sys.argv[3], int(sys.argv[4])))
+s.sendall(b"request")
+s.recv(100)
+s.close()
+' "$3" "$4" "$5" "$6"
+	wait "$srv"
+}
+
+# traffic: the same flows each time, in $a -> $b.
+traffic() {
+	udp_echo_bg "$b" 192.0.2.2 53 2
+	in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 5001 192.0.2.2 53 2 --reply || fail "udp v4 echo"
+	udp_echo_bg "$b" 2001:db8::2 53 1
+	in_ns "$a" python3 "$TRAFFIC" udp 2001:db8::1 5002 2001:db8::2 53 1 --reply || fail "udp v6 echo"
+	in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 5003 192.0.2.2 9 2
+	in_ns "$a" ping -4 -q -c 2 -i 0.2 192.0.2.2 >/dev/null || fail "ping v4"
+	in_ns "$a" ping -6 -q -c 1 2001:db8::2 >/dev/null || fail "ping v6"
+	in_ns "$a" python3 "$TRAFFIC" raw 253 192.0.2.1 192.0.2.2 1
+	tcp_exchange "$a" "$b" 192.0.2.1 40001 192.0.2.2 80
+	tcp_exchange "$a" "$b" 2001:db8::1 40002 2001:db8::2 80
+}
+
+# new_pair: fresh namespaces $a and $b, quiet, with empty tables.
+new_pair() {
+	cleanup_ns
+	setup_ns a b || skip "cannot create namespaces"
+	veth_pair "$a" "$b" || {
+		fail "veth setup"
+		exit $ret
+	}
+	wait_quiet "$a" "$b"
+	in_ns "$a" conntrack -F 2>/dev/null
+	in_ns "$b" conntrack -F 2>/dev/null
+}
+
+# --- nf_conntrack's ctnetlink first -------------------------------------
+rct_loaded && rct_unload
+mp nf_conntrack_netlink || skip "cannot load nf_conntrack_netlink"
+load_nft nft_ct
+dmesg_mark
+rct_load || {
+	fail "insmod beside nf_conntrack_netlink"
+	exit $ret
+}
+[ "$(sysctl -n net.rct.ctnetlink)" = 0 ] && pass "nf_conntrack_netlink loaded first: net.rct.ctnetlink = 0" ||
+	fail "net.rct.ctnetlink is not 0 beside nf_conntrack_netlink"
+dmesg | sed -n "/$RCT_DMESG_MARK/,\$p" | grep -q 'rct runs without ctnetlink' &&
+	pass "one log line says rct runs without ctnetlink" || fail "no log line about ctnetlink"
+
+new_pair
+nf_track "$a" "$b" || fail "nf_conntrack tracking setup"
+in_ns "$a" conntrack -F 2>/dev/null
+in_ns "$b" conntrack -F 2>/dev/null
+traffic
+nf_a=$(in_ns "$a" conntrack -L 2>/dev/null | ct_norm)
+nf_b=$(in_ns "$b" conntrack -L 2>/dev/null | ct_norm)
+cleanup_ns
+rct_unload
+mp -r nf_conntrack_netlink || fail "rmmod nf_conntrack_netlink"
+
+# --- rct's ctnetlink ------------------------------------------------------
+rct_load || {
+	fail "insmod"
+	exit $ret
+}
+[ "$(sysctl -n net.rct.ctnetlink)" = 1 ] && pass "rct serves ctnetlink: net.rct.ctnetlink = 1" ||
+	fail "net.rct.ctnetlink is not 1"
+new_pair
+in_ns "$a" sysctl -qw net.rct.acct=1
+in_ns "$b" sysctl -qw net.rct.acct=1
+ip netns exec "$a" conntrack -E >"/tmp/ctnl-events.$$" 2>&1 &
+events=$!
+sleep 1
+traffic
+for ns in a b; do
+	rct_out=$(in_ns "${!ns}" conntrack -L 2>/dev/null | ct_norm)
+	nf_out=nf_$ns
+	if [ -n "$rct_out" ] && [ "$rct_out" = "${!nf_out}" ]; then
+		pass "$ns: conntrack -L equals nf_conntrack's ($(wc -l <<<"$rct_out") entries)"
+	else
+		fail "$ns: conntrack -L differs (< rct, > nf):"
+		diff <(echo "$rct_out") <(echo "${!nf_out}") | sed 's/^/#   /'
+	fi
+done
+# The same lines as /proc (without the family columns and zone).
+procl=$(in_ns "$a" cat /proc/net/rct_conntrack | grep '^ipv4 ' | sed -E 's/^\S+ +[0-9]+ //; s/ zone=[0-9]+//' | ct_norm)
+[ "$procl" = "$(in_ns "$a" conntrack -L -f ipv4 2>/dev/null | ct_norm)" ] && pass "conntrack -L shows what /proc/net/rct_conntrack shows (IPv4)" ||
+	fail "conntrack -L and /proc/net/rct_conntrack differ"
+
+n=$(in_ns "$a" conntrack -L -p udp --orig-dst 192.0.2.2 2>/dev/null | wc -l)
+[ "$n" = 2 ] && pass "-L -p udp --orig-dst 192.0.2.2: 2 entries" || fail "-L -p udp --orig-dst: $n entries, not 2"
+n=$(in_ns "$a" conntrack -L -f ipv6 2>/dev/null | wc -l)
+[ "$n" = 3 ] && pass "-L -f ipv6: 3 entries" || fail "-L -f ipv6: $n entries, not 3"
+out=$(in_ns "$a" conntrack -G -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 5001 --dport 53 2>/dev/null)
+grep -q 'sport=5001 dport=53 packets=2 ' <<<"$out" && pass "-G finds the UDP flow with its counters" ||
+	fail "-G: '$out'"
+in_ns "$a" conntrack -G -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 5999 --dport 53 >/dev/null 2>&1 &&
+	fail "-G of a missing flow succeeded" || pass "-G of a missing flow fails"
+in_ns "$a" conntrack -U -f ipv4 -p tcp --mark 7 >/dev/null 2>&1
+n=$(in_ns "$a" conntrack -L -m 7 2>/dev/null | grep -c 'dport=80 .*mark=7')
+[ "$n" = 1 ] && pass "-U -f ipv4 --mark 7 sets the mark; -L -m 7 lists it" || fail "-U mark: $n entries with mark 7"
+[ "$(in_ns "$a" conntrack -C 2>/dev/null)" = "$(in_ns "$a" sysctl -n net.rct.count)" ] &&
+	pass "-C equals net.rct.count" || fail "-C differs from net.rct.count"
+cpus=$(in_ns "$a" conntrack -S 2>/dev/null | grep -c '^cpu=')
+ins=$(in_ns "$a" conntrack -S 2>/dev/null | grep -o ' insert=[0-9]*' | awk -F= '{s += $2} END {print s + 0}')
+[ "$cpus" = "$(nproc)" ] && [ "$ins" = "$(stat_sum "$a" insert)" ] &&
+	pass "-S: a line per CPU, inserts as /proc/net/stat/rct_conntrack" || fail "-S: $cpus lines, $ins inserts"
+
+# Delete by destination: only the matching entries go.
+in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 7000 30000 20
+in_ns "$a" python3 "$TRAFFIC" udp-flows 2001:db8::1 2001:db8::2 7000 30000 10
+before=$(in_ns "$a" conntrack -L 2>/dev/null | grep -vc 'dport=7000 ')
+in_ns "$a" conntrack -D -p udp --orig-dst 192.0.2.2 --dport 7000 >/dev/null 2>&1
+left=$(in_ns "$a" conntrack -L 2>/dev/null)
+[ "$(grep -c 'dst=192.0.2.2 sport=[0-9]* dport=7000 ' <<<"$left")" = 0 ] &&
+	[ "$(grep -c 'dst=2001:db8::2 sport=[0-9]* dport=7000 ' <<<"$left")" = 10 ] &&
+	[ "$(grep -vc 'dport=7000 ' <<<"$left")" = "$before" ] &&
+	pass "-D -p udp --orig-dst X --dport 7000 removed exactly the 20 matching entries" ||
+	fail "-D by destination removed the wrong entries"
+in_ns "$a" conntrack -F >/dev/null 2>&1
+[ -z "$(in_ns "$a" cat /proc/net/rct_conntrack)" ] && pass "-F empties the table" || fail "-F left entries"
+[ -n "$(in_ns "$b" cat /proc/net/rct_conntrack)" ] && pass "-F in one namespace leaves the others" ||
+	fail "-F emptied another namespace"
+sleep 1
+kill "$events" 2>/dev/null
+wait "$events" 2>/dev/null
+ev=$(cat "/tmp/ctnl-events.$$")
+rm -f "/tmp/ctnl-events.$$"
+grep -q '^ *\[NEW\] udp .*sport=5001 dport=53 \[UNREPLIED\]' <<<"$ev" &&
+	grep -q '^ *\[UPDATE\] tcp .* ESTABLISHED .*sport=40001 dport=80 .*\[ASSURED\]' <<<"$ev" &&
+	grep -q '^ *\[DESTROY\] udp .*dport=7000 ' <<<"$ev" &&
+	pass "-E shows NEW, UPDATE and DESTROY events" || {
+	fail "-E events missing:"
+	echo "$ev" | head -20 | sed 's/^/#   /'
+}
+
+# Without CAP_NET_ADMIN.
+out=$(in_ns "$b" setpriv --reuid=65534 --regid=65534 --clear-groups conntrack -F 2>&1)
+grep -qi 'CAP_NET_ADMIN\|not permitted' <<<"$out" && [ -n "$(in_ns "$b" cat /proc/net/rct_conntrack)" ] &&
+	pass "without CAP_NET_ADMIN: EPERM, nothing flushed" || fail "unprivileged flush: '$out'"
+exit $ret

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ctnetlink for rct's table: `conntrack -L/-G/-D/-F/-U/-C/-S` and
+//! libraries speaking ctnetlink (kube-proxy, conntrackd) work on rct's
+//! entries unchanged.
+//!
+//! rct registers the ctnetlink nfnetlink subsystem at load if nobody has
+//! it (nf_conntrack_netlink not loaded); otherwise it logs one line and
+//! runs without it (`net.rct.ctnetlink` reads 0). Requests run in process
+//! context under nfnetlink's subsystem mutex; nfnetlink already refuses
+//! senders without `CAP_NET_ADMIN` over the namespace (`EPERM`).
+//!
+//! - Get: a dump walks the table bucket by bucket under short RCU
+//!   sections, resuming after the last entry sent (by id, as nf); a single
+//!   get looks the tuple up.
+//! - Delete: by tuple (and id); without a tuple, a flush of the entries
+//!   that match the request's filter (mark, status, zone, `CTA_FILTER`
+//!   tuple parts), one bucket at a time, taking only the two chain locks
+//!   of each entry it kills.
+//! - Update (`IPCTNL_MSG_CT_NEW` on an existing entry): timeout, mark and
+//!   status. Creating entries from userspace is not supported.
+//!
+//! The message formats are in [`crate::proto::ctnl`] (host-tested).
+//!
+//! C reference: net/netfilter/nf_conntrack_netlink.c.
+
+use crate::conn::Conn;
+use crate::conntrack::Table;
+use crate::kext::net::{Net, PernetRegistration};
+use crate::kext::nfnetlink::{Dump, DumpRequest, Request, Subsystem};
+use crate::kext::percpu;
+use crate::kext::rcu;
+use crate::kext::sched;
+use crate::kext::time::{self, HZ};
+use crate::netns::{NetCt, Rct};
+use crate::proto::ctnl::{self, msg, Entry, Filter, Kind, TcpInfo};
+use crate::proto::nlattr::{self, flags, MsgHeader, Writer};
+use crate::proto::tcp::{tflag, State as TcpState};
+use crate::proto::tuple::ipproto;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+/// rct's ctnetlink subsystem.
+pub(crate) struct Ctnetlink;
+
+/// Buffer size of single replies (`NLMSG_DEFAULT_SIZE` on 4 KiB pages).
+const REPLY_SIZE: usize = 3776;
+
+fn err(e: i32) -> Error {
+    Error::from_errno(-e)
+}
+
+/// The conntrack data of `net`.
+fn netct(net: &Net) -> Result<&NetCt> {
+    // SAFETY: rct's pernet subsystem stays registered while ctnetlink is
+    // (`RctModule` drops the ctnetlink registration first), and callers
+    // come from a request or dump whose user socket holds the namespace.
+    let st = unsafe { PernetRegistration::<Rct>::state_of(net) }.ok_or(ENOENT)?;
+    Ok(st.ct())
+}
+
+/// Whether `c` is shown: confirmed, alive and not dying.
+fn visible(c: &Conn, now: u32) -> bool {
+    c.status() & crate::proto::track::status::CONFIRMED != 0 && !c.dying() && !c.expired(now)
+}
+
+/// Runs `f` on the ctnetlink view of `c`; with `zero`, the counters are
+/// read and zeroed.
+pub(crate) fn with_entry<R>(
+    table: &Table,
+    c: &Conn,
+    now: u32,
+    zero: bool,
+    f: impl FnOnce(&Entry<'_>) -> R,
+) -> Option<R> {
+    let reply = c.orig.invert()?;
+    let left = c.timeout.load(Relaxed).wrapping_sub(now) as i32;
+    let tcp = (c.orig.proto == ipproto::TCP).then(|| {
+        table.with_tcp(c, |t| TcpInfo {
+            state: t.state as u8,
+            wscale: [t.seen[0].td_scale, t.seen[1].td_scale],
+            flags: [t.seen[0].flags, t.seen[1].flags],
+        })
+    });
+    let e = Entry {
+        orig: &c.orig,
+        reply: &reply,
+        zone: c.zone,
+        status: c.status(),
+        mark: c.mark.load(Relaxed),
+        id: table.entry_id(c),
+        use_count: 1,
+        timeout: u32::try_from(left.max(0)).unwrap_or(0) / HZ,
+        tcp,
+        counters: if zero {
+            c.take_counters()
+        } else {
+            c.counters()
+        },
+    };
+    Some(f(&e))
+}
+
+impl Subsystem for Ctnetlink {
+    const NAME: &'static CStr = kernel::c_str!("conntrack");
+    const ID: u8 = ctnl::SUBSYS;
+    const TYPES: usize = msg::MAX;
+
+    fn request(req: &Request<'_>) -> Result {
+        let h = req.header();
+        let dump = h.flags & flags::DUMP != 0;
+        match h.msg_type {
+            msg::GET | msg::GET_CTRZERO if dump => req.dump::<TableDump>(),
+            msg::GET | msg::GET_CTRZERO => get(req),
+            msg::DELETE => delete(req),
+            msg::NEW => update(req),
+            msg::GET_STATS_CPU if dump => req.dump::<StatsDump>(),
+            msg::GET_STATS_CPU => Ok(()),
+            msg::GET_STATS => stats(req),
+            // rct keeps no dying list, and its unconfirmed entries are
+            // parked per CPU without an owner to show.
+            _ => Err(err(nlattr::EOPNOTSUPP)),
+        }
+    }
+}
+
+fn get(req: &Request<'_>) -> Result {
+    let h = req.header();
+    let ct = netct(req.net())?;
+    let a = ctnl::parse_attrs(req.attrs()).map_err(err)?;
+    let q = ctnl::parse_query(h.family, &a)
+        .map_err(err)?
+        .ok_or(EINVAL)?;
+    let now = time::jiffies32();
+    let g = rcu::read_lock();
+    let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now).ok_or(ENOENT)?;
+    if c.zone != q.zone || !visible(c, now) {
+        return Err(ENOENT);
+    }
+    let zero = h.msg_type == msg::GET_CTRZERO;
+    req.reply(REPLY_SIZE, |buf| {
+        let mut w = Writer::new(buf);
+        let mh = MsgHeader {
+            ty: ctnl::entry_type(msg::NEW),
+            flags: 0,
+            seq: h.seq,
+            portid: h.portid,
+            family: c.orig.l3.number(),
+            res_id: 0,
+        };
+        with_entry(&ct.table, c, now, zero, |e| {
+            ctnl::write_entry(&mut w, &mh, e, Kind::Info)
+        })?
+        .then_some(())?;
+        w.finish()
+    })
+}
+
+fn delete(req: &Request<'_>) -> Result {
+    let h = req.header();
+    let ct = netct(req.net())?;
+    let a = ctnl::parse_attrs(req.attrs()).map_err(err)?;
+    let has_filter = a[ctnl::cta::FILTER as usize].is_some();
+    let q = if has_filter {
+        None
+    } else {
+        ctnl::parse_query(h.family, &a).map_err(err)?
+    };
+    let Some(q) = q else {
+        // No tuple: flush what the filter selects (all with none). As nf,
+        // the family filters only with version 1 or a CTA_FILTER.
+        let family = if h.version != 0 || has_filter {
+            h.family
+        } else {
+            0
+        };
+        let filter = if Filter::needed(family, &a) {
+            Some(Filter::parse(family, &a).map_err(err)?)
+        } else {
+            None
+        };
+        flush(ct, filter.as_ref());
+        return Ok(());
+    };
+    let now = time::jiffies32();
+    let g = rcu::read_lock();
+    let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now).ok_or(ENOENT)?;
+    if c.zone != q.zone || !visible(c, now) {
+        return Err(ENOENT);
+    }
+    if q.id.is_some_and(|id| id != ct.table.entry_id(c)) {
+        return Err(ENOENT);
+    }
+    if !ct.table.kill(c) {
+        return Err(ENOENT);
+    }
+    Ok(())
+}
+
+/// Kills the entries of `ct`'s namespace that `filter` selects (all
+/// without one).
+fn flush(ct: &NetCt, filter: Option<&Filter>) {
+    let now = time::jiffies32();
+    ct.table.walk(ct.ns.id(), |c| {
+        let hit = match filter {
+            None => true,
+            Some(f) => with_entry(&ct.table, c, now, false, |e| f.matches(e)).unwrap_or(false),
+        };
+        if hit {
+            ct.table.kill(c);
+        }
+    });
+}
+
+fn update(req: &Request<'_>) -> Result {
+    let h = req.header();
+
+    let ct = netct(req.net())?;
+    let a = ctnl::parse_attrs(req.attrs()).map_err(err)?;
+    let q = ctnl::parse_query(h.family, &a).map_err(err)?;
+    let now = time::jiffies32();
+    let g = rcu::read_lock();
+    let found = q.and_then(|q| {
+        let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now)?;
+        (c.zone == q.zone && visible(c, now)).then_some(c)
+    });
+    let Some(c) = found else {
+        if h.flags & flags::CREATE != 0 {
+            // Entries are created by traffic only.
+            return Err(err(nlattr::EOPNOTSUPP));
+        }
+        return Err(ENOENT);
+    };
+    if h.flags & flags::EXCL != 0 {
+        return Err(EEXIST);
+    }
+    let change = ctnl::parse_change(&a).map_err(err)?;
+    let set = match change.status {
+        Some(s) => ctnl::status_change(c.status(), s).map_err(err)?,
+        None => 0,
+    };
+    if let Some(t) = change.timeout {
+        c.refresh(now.wrapping_add(t.saturating_mul(HZ).min(i32::MAX as u32)));
+    }
+    if set != 0 {
+        c.set_status(set);
+    }
+    if let (Some(t), true) = (change.tcp, c.orig.proto == ipproto::TCP) {
+        ct.table.with_tcp(c, |tc| {
+            if let Some(st) = t.state {
+                tc.state = TcpState::from_raw(st);
+            }
+            for (seen, f) in tc.seen.iter_mut().zip(t.flags) {
+                if let Some((flags, mask)) = f {
+                    seen.flags = seen.flags & !mask | flags & mask;
+                }
+            }
+            if let Some(ws) = t.wscale {
+                if tc.seen.iter().all(|s| s.flags & tflag::WINDOW_SCALE != 0) {
+                    for (seen, w) in tc.seen.iter_mut().zip(ws) {
+                        seen.td_scale = w;
+                    }
+                }
+            }
+        });
+    }
+    if let Some(m) = change.mark {
+        // The closure always returns `Some`: the update cannot fail.
+        let _ = c
+            .mark
+            .fetch_update(Relaxed, Relaxed, |old| Some((old & m.mask) ^ m.val));
+    }
+    Ok(())
+}
+
+fn stats(req: &Request<'_>) -> Result {
+    let h = req.header();
+    let ct = netct(req.net())?;
+    let count = u32::try_from(ct.ns.count.load(Relaxed).max(0)).unwrap_or(0);
+    let max = u32::try_from(ct.table.max.load(Relaxed).max(0)).unwrap_or(0);
+    req.reply(REPLY_SIZE, |buf| {
+        let mut w = Writer::new(buf);
+        let mh = MsgHeader {
+            ty: ctnl::entry_type(msg::GET_STATS),
+            seq: h.seq,
+            portid: h.portid,
+            ..MsgHeader::default()
+        };
+        ctnl::write_stats(&mut w, &mh, count, max).then_some(())?;
+        w.finish()
+    })
+}
+
+/// Buckets one dump step walks under one RCU read-side section at most.
+const DUMP_CHUNK: u32 = 1024;
+
+/// `conntrack -L`: the table, filtered as the request asks.
+struct TableDump;
+
+impl TableDump {
+    fn filter(req: &DumpRequest<'_>) -> Result<Option<Filter>> {
+        let h = req.header();
+        let a = ctnl::parse_attrs(req.attrs()).map_err(err)?;
+        if Filter::needed(h.family, &a) {
+            Ok(Some(Filter::parse(h.family, &a).map_err(err)?))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl Dump for TableDump {
+    fn start(req: &DumpRequest<'_>) -> Result {
+        netct(req.net())?;
+        Self::filter(req).map(|_| ())
+    }
+
+    /// `ctx[0]`: the next bucket; `ctx[1]`: the id of the entry that did
+    /// not fit last time (0: none), sent first in this step.
+    fn dump(req: &DumpRequest<'_>, ctx: &mut [u64; 6], out: &mut [u8]) -> Result<usize> {
+        let h = req.header();
+        let ct = netct(req.net())?;
+        let filter = Self::filter(req)?;
+        let zero = h.msg_type == msg::GET_CTRZERO;
+        let mut w = Writer::new(out);
+        let ns = ct.ns.id();
+        let nb = ct.table.buckets();
+        let mut walked = 0u32;
+        while let Ok(b) = u32::try_from(ctx[0]) {
+            if b >= nb || walked >= DUMP_CHUNK && !w.is_empty() {
+                break;
+            }
+            let now = time::jiffies32();
+            let g = rcu::read_lock();
+            let mut resume = ctx[1];
+            let mut full = false;
+            ct.table.for_each_in_bucket(&g, b, |c| {
+                if full || c.ns != ns || !visible(c, now) {
+                    return;
+                }
+                let id = ct.table.entry_id(c);
+                if resume != 0 {
+                    if u64::from(id) != resume {
+                        return;
+                    }
+                    resume = 0;
+                }
+                let written = with_entry(&ct.table, c, now, zero, |e| {
+                    if filter.as_ref().is_some_and(|f| !f.matches(e)) {
+                        return true;
+                    }
+                    let mh = MsgHeader {
+                        ty: ctnl::entry_type(msg::NEW),
+                        flags: flags::MULTI
+                            | if filter.is_some() {
+                                flags::DUMP_FILTERED
+                            } else {
+                                0
+                            },
+                        seq: h.seq,
+                        portid: h.portid,
+                        family: e.orig.l3.number(),
+                        res_id: 0,
+                    };
+                    ctnl::write_entry(&mut w, &mh, e, Kind::Info)
+                });
+                if written == Some(false) {
+                    ctx[1] = u64::from(id);
+                    full = true;
+                }
+            });
+            drop(g);
+            if full {
+                break;
+            }
+            if resume != 0 {
+                // The entry to resume at is gone: send this bucket again
+                // from its start (duplicates are possible, as with nf).
+                ctx[1] = 0;
+                continue;
+            }
+            ctx[1] = 0;
+            ctx[0] = ctx[0].saturating_add(1);
+            walked = walked.saturating_add(1);
+            if walked % DUMP_CHUNK == 0 {
+                sched::cond_resched();
+            }
+        }
+        Ok(w.len())
+    }
+}
+
+/// `conntrack -S`: one record per possible CPU.
+struct StatsDump;
+
+impl Dump for StatsDump {
+    /// `ctx[0]`: the next CPU.
+    fn dump(req: &DumpRequest<'_>, ctx: &mut [u64; 6], out: &mut [u8]) -> Result<usize> {
+        let h = req.header();
+        let ct = netct(req.net())?;
+        let mut w = Writer::new(out);
+        while let Ok(cpu) = u32::try_from(ctx[0]) {
+            if cpu >= percpu::nr_cpu_ids() {
+                break;
+            }
+            if let Some(s) = ct.ns.stats.cpu(cpu) {
+                let mh = MsgHeader {
+                    ty: ctnl::entry_type(msg::GET_STATS_CPU),
+                    flags: flags::MULTI,
+                    seq: h.seq,
+                    portid: h.portid,
+                    family: 0,
+                    res_id: u16::try_from(cpu).unwrap_or(u16::MAX),
+                };
+                if !ctnl::write_stats_cpu(&mut w, &mh, &s) {
+                    break;
+                }
+            }
+            ctx[0] += 1;
+        }
+        Ok(w.len())
+    }
+}
