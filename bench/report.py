@@ -36,7 +36,7 @@ def spread(xs):
 
 
 def parse(path):
-    rates, scale, mem, gc, info = {}, {}, {}, {}, {}
+    rates, scale, mem, gc, dels, info = {}, {}, {}, {}, {}, {}
     with open(path) as f:
         for line in f:
             p = line.split()
@@ -51,11 +51,13 @@ def parse(path):
                     mem[p[1]] = [float(x) for x in p[2:6]]
                 elif p[0] == "gc":
                     gc[p[1]] = [float(x) for x in p[2:9]]
+                elif p[0] == "del":
+                    dels[p[1]] = [float(x) for x in p[2:5]]
                 elif p[0] == "info":
                     info[p[1]] = " ".join(p[2:])
             except (IndexError, ValueError):
                 print(f"report: ignoring malformed line: {line.strip()}", file=sys.stderr)
-    return rates, scale, mem, gc, info
+    return rates, scale, mem, gc, dels, info
 
 
 def paired(a, b):
@@ -73,7 +75,7 @@ def fmt(x, digits=3):
 
 
 def report(raw, outdir, commit, mode, plot):
-    rates, scale, mem, gc, info = parse(raw)
+    rates, scale, mem, gc, dels, info = parse(raw)
     lines = []
     w = lines.append
     missing = []
@@ -175,6 +177,23 @@ def report(raw, outdir, commit, mode, plot):
                 e, rate, reap, mx, idle, left = (gc[c] + [float("nan")] * 6)[:6]
                 w(f"| {c} | {e:,.0f} | {fmt(rate)} | {reap:.1f} s | {mx / 1000:.1f} ms | "
                   f"{idle / 1000:.1f} ms | {left:.0f} |")
+        w("")
+
+    if dels:
+        w("Delete by filter: one `IPCTNL_MSG_CT_DELETE` with a `CTA_FILTER` on the "
+          "original destination (what a netlink library sends to drop a restarted "
+          "backend's entries), in a table of the given size; time of the request.")
+        w("")
+        w("| | entries | deleted | time |")
+        w("|---|---|---|---|")
+        for c in ("nf", "rct"):
+            if c in dels:
+                e, gone, secs = (dels[c] + [float("nan")] * 3)[:3]
+                w(f"| {c} | {e:,.0f} | {gone:,.0f} | {secs * 1000:.0f} ms |")
+        if "nf" in dels and "rct" in dels and dels["nf"][2] > 0:
+            summary["del"] = dels["rct"][2] / dels["nf"][2]
+            w("")
+            w(f"rct/nf time: **{summary['del']:.2f}**.")
         w("")
 
     text = "\n".join(lines)

@@ -9,7 +9,8 @@
 # Environment: RCT_BENCH_ROUNDS (5), RCT_BENCH_SECONDS (2),
 #   RCT_BENCH_SIZES ("1000 100000 1000000"), RCT_BENCH_MEM_ENTRIES (100000),
 #   RCT_BENCH_GC_ENTRIES (1000000), RCT_BENCH_GC_TIMEOUT (30),
-#   RCT_BENCH_BUCKETS (262144), RCT_ICOUNT (1; 0 = plain TCG, noisy).
+#   RCT_BENCH_BUCKETS (262144), RCT_BENCH_DEL_ENTRIES (1000000),
+#   RCT_BENCH_DEL_MATCH (1000), RCT_ICOUNT (1; 0 = plain TCG, noisy).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +23,7 @@ bin=$("$RCT_ROOT/scripts/ctbench.sh")
 outdir=${RCT_BENCH_DIR:-$RCT_ROOT/bench/results}
 
 vars=""
-for v in ROUNDS SECONDS SIZES MEM_ENTRIES GC_ENTRIES GC_TIMEOUT BUCKETS TRACE; do
+for v in ROUNDS SECONDS SIZES MEM_ENTRIES GC_ENTRIES GC_TIMEOUT BUCKETS DEL_ENTRIES DEL_MATCH TRACE; do
 	n=RCT_BENCH_$v
 	[ -n "${!n:-}" ] && vars+="export $n='${!n}'"$'\n'
 done

@@ -132,14 +132,14 @@ fn get(req: &Request<'_>) -> Result {
     let q = ctnl::parse_query(h.family, &a)
         .map_err(err)?
         .ok_or(EINVAL)?;
-    let now = time::jiffies32();
-    let g = rcu::read_lock();
-    let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now).ok_or(ENOENT)?;
-    if c.zone != q.zone || !visible(c, now) {
-        return Err(ENOENT);
-    }
     let zero = h.msg_type == msg::GET_CTRZERO;
     req.reply(REPLY_SIZE, |buf| {
+        let now = time::jiffies32();
+        let g = rcu::read_lock();
+        let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now).ok_or(ENOENT)?;
+        if c.zone != q.zone || !visible(c, now) {
+            return Err(ENOENT);
+        }
         let mut w = Writer::new(buf);
         let mh = MsgHeader {
             ty: ctnl::entry_type(msg::NEW),
@@ -149,11 +149,13 @@ fn get(req: &Request<'_>) -> Result {
             family: c.orig.l3.number(),
             res_id: 0,
         };
-        with_entry(&ct.table, c, now, zero, |e| {
-            ctnl::write_entry(&mut w, &mh, e, Kind::Info)
-        })?
-        .then_some(())?;
-        w.finish()
+        // An entry always fits the buffer; nf answers ENOMEM otherwise.
+        let fits = with_entry(&ct.table, c, now, zero, |e| ctnl::write_entry(&mut w, &mh, e, Kind::Info));
+        drop(g);
+        match (fits, w.finish()) {
+            (Some(true), Some(n)) => Ok(n),
+            _ => Err(ENOMEM),
+        }
     })
 }
 
@@ -287,8 +289,10 @@ fn stats(req: &Request<'_>) -> Result {
             portid: h.portid,
             ..MsgHeader::default()
         };
-        ctnl::write_stats(&mut w, &mh, count, max).then_some(())?;
-        w.finish()
+        if !ctnl::write_stats(&mut w, &mh, count, max) {
+            return Err(ENOMEM);
+        }
+        w.finish().ok_or(ENOMEM)
     })
 }
 

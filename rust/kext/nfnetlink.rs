@@ -116,16 +116,14 @@ impl<'a> Request<'a> {
     }
 
     /// Sends one reply message to the requester: `fill` writes it into a
-    /// buffer of at least `size` bytes and returns its length (`None`: it
-    /// did not fit, `ENOMEM` as nf).
-    pub(crate) fn reply(
-        &self,
-        size: usize,
-        fill: impl FnOnce(&mut [u8]) -> Option<usize>,
-    ) -> Result {
+    /// buffer of at least `size` bytes and returns its length, or the
+    /// request's error (then nothing is sent).
+    pub(crate) fn reply(&self, size: usize, fill: impl FnOnce(&mut [u8]) -> Result<usize>) -> Result {
         let portid = self.header().portid;
+        // Allocated (may sleep) before `fill` runs, which may hold locks
+        // or an RCU read-side section.
         let skb = Skb::new(size, Gfp::Kernel).ok_or(ENOMEM)?;
-        let n = fill(skb.room()).ok_or(ENOMEM)?;
+        let n = fill(skb.room())?;
         skb.put(n)?;
         // SAFETY: `skb` is ours (consumed here), the namespace is live.
         to_result(unsafe {

@@ -32,6 +32,8 @@ MEM_AT=${RCT_BENCH_MEM_ENTRIES:-100000}
 GC_ENTRIES=${RCT_BENCH_GC_ENTRIES:-1000000}
 GC_TIMEOUT=${RCT_BENCH_GC_TIMEOUT:-30}
 GC_WAIT=${RCT_BENCH_GC_WAIT:-600}
+DEL_ENTRIES=${RCT_BENCH_DEL_ENTRIES:-1000000}
+DEL_MATCH=${RCT_BENCH_DEL_MATCH:-1000}
 BUCKETS=${RCT_BENCH_BUCKETS:-262144}
 LIMIT=4000000
 CONDS=(none nft nf rct)
@@ -53,7 +55,7 @@ finish() {
 	kill_ns_procs "$a" "$b"
 	cleanup_ns
 	rct_loaded && rct_unload
-	mp -r nft_ct nf_conntrack 2>/dev/null
+	mp -r nf_conntrack_netlink nft_ct nf_conntrack 2>/dev/null
 	rm -f "$NFT_PLAIN" "$NFT_CT" "$TSINK" "$PROBE" "$PROBE.stop"
 }
 trap finish EXIT
@@ -274,6 +276,25 @@ for c in nf rct; do
 	reap=$(awk -v a="$t1" -v b="$t2" -v t="$GC_TIMEOUT" 'BEGIN {printf "%.2f", (b - a) / 1e9 - t}')
 	say "$c: $have entries, $left left, reaped ${reap}s after the last expiry"
 	out "gc $c $have $rate $reap $(awk '{print $2}' $PROBE) $idle $left"
+	cond_off "$c"
+done
+# Delete by filter (kube-proxy after a backend restarted): DEL_ENTRIES
+# entries, plus DEL_MATCH flows to one destination; one IPCTNL_MSG_CT_DELETE
+# with a CTA_FILTER on that original destination, sent in a (ctnl.py, as
+# netlink libraries send it), served by nf_conntrack_netlink or by rct.
+say "delete by destination: $DEL_MATCH of $DEL_ENTRIES entries"
+for c in nf rct; do
+	cond_on "$c" || exit 1
+	if [ "$c" = nf ]; then mp nf_conntrack_netlink || exit 1; fi
+	ct_set udp_timeout 3600
+	A "$B" fill 203.0.113.1 64 1024 0 $((DEL_ENTRIES / 2)) >/dev/null
+	A "$B" fill 203.0.113.250 1 10000 0 "$DEL_MATCH" >/dev/null
+	have=$(entries "$c")
+	secs=$(A python3 "$RCT_ROOT/selftests/rct/ctnl.py" delete-dst 203.0.113.250 | awk '{print $2}')
+	gone=$((have - $(entries "$c")))
+	say "$c: deleted $gone of $have entries in ${secs}s"
+	out "del $c $have $gone $secs"
+	if [ "$c" = nf ]; then mp -r nf_conntrack_netlink; fi
 	cond_off "$c"
 done
 say "done"

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Keeps `make bench` working: runs its guest part (scripts/guest/bench.sh)
 # with tiny sizes (one round of 0.2 s per workload, 1000/2000 entries, GC
-# of 2000 entries), then its report (the table; run.sh draws the plot on
-# the host from /tmp/results/bench-smoke.txt). Checks that every
-# result is there and that rct reaped the expired entries; no timing is
-# checked (the benchmark is not a test).
+# of 2000 entries, 50 of 2000 entries deleted by filter), then its report
+# (the table; run.sh draws the plot on the host from
+# /tmp/results/bench-smoke.txt). Checks that every result is there, that
+# rct reaped the expired entries and that both trackers deleted exactly
+# the matching entries; no timing is checked (the benchmark is not a test).
 source "$(dirname "$0")/lib.sh"
 need python3 nft taskset
 [ -x "${RCT_CTBENCH:-}" ] || skip "no traffic generator (RCT_CTBENCH, built by scripts/ctbench.sh)"
@@ -18,7 +19,7 @@ rct_loaded && rct_unload
 
 RCT_BENCH_OUT=$out/bench.txt RCT_BENCH_ROUNDS=1 RCT_BENCH_SECONDS=0.2 \
 	RCT_BENCH_SIZES="1000 2000" RCT_BENCH_MEM_ENTRIES=1500 RCT_BENCH_GC_ENTRIES=2000 \
-	RCT_BENCH_GC_TIMEOUT=3 RCT_BENCH_GC_WAIT=60 RCT_KO="$RCT_KO" RCT_CTBENCH="$RCT_CTBENCH" \
+	RCT_BENCH_GC_TIMEOUT=3 RCT_BENCH_GC_WAIT=60 RCT_BENCH_DEL_ENTRIES=2000 RCT_BENCH_DEL_MATCH=50 RCT_KO="$RCT_KO" RCT_CTBENCH="$RCT_CTBENCH" \
 	RCT_ROOT="$RCT_ROOT" bash "$RCT_ROOT/scripts/guest/bench.sh" >"$out/log" 2>&1
 rc=$?
 sed 's/^/# /' "$out/log" | grep -E '^# bench:' || true
@@ -42,8 +43,12 @@ done
 for c in nf rct; do
 	has "^mem $c" "memory under $c" || missing=1
 	has "^gc $c" "GC under $c" || missing=1
+	has "^del $c [0-9]+" "delete by filter under $c" || missing=1
 done
 [ $missing = 0 ] && pass "every workload, size and condition has a result"
+[ "$(awk '$1 == "del" && $4 == 50' "$out/bench.txt" | wc -l)" = 2 ] &&
+	pass "delete by filter removed exactly the 50 matching entries under nf and rct" ||
+	fail "delete by filter: $(grep '^del' "$out/bench.txt" | tr '\n' ' ')"
 left=$(awk '$1 == "gc" && $2 == "rct" {print $8}' "$out/bench.txt")
 [ -n "$left" ] && [ "$left" -le 10 ] && pass "rct reaped the expired entries ($left left)" ||
 	fail "rct left '${left}' expired entries"

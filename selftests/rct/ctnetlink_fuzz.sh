@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# ctnetlink under hostile input: random ctnetlink requests (ctnl_fuzz.py:
+# ctnetlink under hostile input: random ctnetlink requests (ctnl.py:
 # every message type, random flags, families and attribute trees, wrong
 # lengths, garbage, truncation) for 30 s (8 s on the debug kernel) while
 # traffic keeps creating entries. Every request gets an answer; afterwards
@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 need python3 conntrack
 trap 'kill $(jobs -p) 2>/dev/null; cleanup_ns; rct_loaded && rct_unload' EXIT
 
-FUZZ="$RCT_SELFTEST_DIR/ctnl_fuzz.py"
+FUZZ="$RCT_SELFTEST_DIR/ctnl.py"
 setup_pair
 [ "$(sysctl -n net.rct.ctnetlink)" = 1 ] || {
 	fail "rct does not serve ctnetlink"

@@ -36,7 +36,7 @@ declare -A OUT=(
 	[buckets]=16777217 [acct]=2 [checksum]=2 [log_invalid]=256 [tcp_loose]=2 [tcp_be_liberal]=2 [tcp_max_retrans]=256
 	[tcp_ignore_invalid_rst]=2 [udp_timeout]=8589935 [tcp_timeout_established]=8589935
 )
-RO="count"
+RO="count ctnetlink"
 # Machine-wide values, as nf_conntrack_max and nf_conntrack_buckets.
 GLOBAL="max buckets"
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""ctnetlink fuzzer for rct's selftests.
+"""ctnetlink requests for rct's selftests and benchmark.
 
-  ctnl_fuzz.py fuzz SECONDS SEED   random ctnetlink requests for SECONDS
-  ctnl_fuzz.py eperm               a flush without CAP_NET_ADMIN (run as
-                                   an unprivileged user): expects EPERM
+  ctnl.py fuzz SECONDS SEED   random ctnetlink requests for SECONDS
+  ctnl.py eperm               a flush without CAP_NET_ADMIN (run as an
+                              unprivileged user): expects EPERM
+  ctnl.py delete-dst ADDR     deletes the entries whose original destination
+                              is ADDR with one filtered IPCTNL_MSG_CT_DELETE,
+                              as netlink libraries do (kube-proxy after a
+                              backend restart); prints "seconds S"
 
 fuzz sends requests of every ctnetlink message type with random flags and
 family and random attributes: the known CTA_* types nested as the kernel
@@ -165,7 +169,25 @@ def eperm():
     return 0 if e == errno.EPERM else 1
 
 
+def delete_dst(addr):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    raw = socket.inet_pton(fam, addr)
+    ip = attr(4 if fam == socket.AF_INET6 else 2, raw)
+    tup = attr(1 | NESTED, attr(1 | NESTED, ip))
+    flt = attr(25 | NESTED, attr(1, struct.pack("=I", 1 << 1)))  # CTA_FILTER_F_CTA_IP_DST
+    body = struct.pack("=BBH", fam, 0, 0) + tup + flt
+    s = open_sock()
+    msg = struct.pack("=IHHII", 16 + len(body), SUBSYS << 8 | 2, F_REQUEST | F_ACK, 1, 0) + body
+    t = time.monotonic()
+    s.send(msg)
+    e = answers(s, 1, t + 600)
+    print("seconds %.4f errno %s" % (time.monotonic() - t, e))
+    return 0 if e == 0 else 1
+
+
 def main(argv):
+    if argv[1] == "delete-dst":
+        return delete_dst(argv[2])
     if argv[1] == "fuzz":
         return fuzz(float(argv[2]), int(argv[3]))
     if argv[1] == "eperm":
