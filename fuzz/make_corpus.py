@@ -419,6 +419,46 @@ def track_seeds():
     return {"r-" + k: v for k, v in s.items()}
 
 
+def nla(ty, payload, nested=False):
+    """A netlink attribute (host byte order header), padded to 4 bytes."""
+    b = struct.pack("=HH", 4 + len(payload), ty | (0x8000 if nested else 0)) + payload
+    return b + b"\0" * (-len(b) % 4)
+
+
+def ct_tuple(ty, src, dst, proto, sport, dport):
+    """A CTA_TUPLE_ORIG/REPLY nest of an IPv4 or IPv6 flow with ports."""
+    v6 = len(src) == 16
+    ip = nla(3 if v6 else 1, src) + nla(4 if v6 else 2, dst)
+    pr = nla(1, bytes([proto])) + nla(2, struct.pack(">H", sport)) + nla(3, struct.pack(">H", dport))
+    return nla(ty, nla(1, ip, True) + nla(2, pr, True), True)
+
+
+def ctnl_seeds():
+    """ctnetlink requests: the family byte, then the attributes."""
+    a4, b4 = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])
+    a6, b6 = bytes.fromhex("20010db8" + "0" * 23 + "1"), bytes.fromhex("20010db8" + "0" * 23 + "2")
+    s = {}
+    s["get-udp"] = bytes([2]) + ct_tuple(1, a4, b4, 17, 5000, 53)
+    s["get-reply-v6"] = bytes([10]) + ct_tuple(2, b6, a6, 6, 80, 40000)
+    s["get-id"] = bytes([2]) + ct_tuple(1, a4, b4, 6, 40000, 80) + nla(12, struct.pack(">I", 1234))
+    icmp = nla(1, bytes([1])) + nla(4, struct.pack(">H", 7)) + nla(5, bytes([8])) + nla(6, bytes([0]))
+    s["get-icmp"] = bytes([2]) + nla(1, nla(1, nla(1, a4) + nla(2, b4), True) + nla(2, icmp, True), True)
+    # CTA_FILTER: original destination and protocol (IP_DST | PROTO_NUM).
+    s["filter-dst"] = bytes([2]) + ct_tuple(1, bytes(4), b4, 17, 0, 0) + nla(25, nla(1, struct.pack("=I", 0xA)), True)
+    s["mark-status"] = (
+        bytes([0]) + nla(8, struct.pack(">I", 7)) + nla(21, struct.pack(">I", 0xFF)) + nla(3, struct.pack(">I", 4))
+    )
+    tcp = nla(1, nla(1, bytes([3])) + nla(4, bytes([1, 1])) + nla(2, bytes([7])) + nla(3, bytes([7])), True)
+    s["update"] = (
+        bytes([2])
+        + ct_tuple(1, a4, b4, 6, 40000, 80)
+        + nla(7, struct.pack(">I", 100))
+        + nla(4, tcp, True)
+        + nla(8, struct.pack(">I", 1))
+    )
+    return s
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -432,6 +472,7 @@ def main():
     write("parse", parse_seeds())
     write("tcp", tcp_seeds())
     write("track", track_seeds())
+    write("ctnl", ctnl_seeds())
 
 
 if __name__ == "__main__":
