@@ -141,6 +141,19 @@ impl Conn {
         time_after(now, self.timeout.load(Relaxed))
     }
 
+    /// Whole seconds until the entry expires at `now` (0 when overdue), as
+    /// `/proc`, ctnetlink and the TCP tracker show and use it.
+    pub(crate) fn secs_left(&self, now: u32) -> u32 {
+        let left = self.timeout.load(Relaxed).wrapping_sub(now) as i32;
+        u32::try_from(left.max(0)).unwrap_or(0) / HZ
+    }
+
+    /// Whether `/proc` and ctnetlink show the entry at `now`: confirmed and
+    /// not expired (chain walks already skip dying entries).
+    pub(crate) fn shown(&self, now: u32) -> bool {
+        self.status() & status::CONFIRMED != 0 && !self.expired(now)
+    }
+
     /// Sets the expiry deadline.
     pub(crate) fn refresh(&self, deadline: u32) {
         if self.timeout.load(Relaxed) != deadline {

@@ -60,11 +60,6 @@ fn netct(net: &Net) -> Result<&NetCt> {
     Ok(st.ct())
 }
 
-/// Whether `c` is shown: confirmed, alive and not dying.
-fn visible(c: &Conn, now: u32) -> bool {
-    c.status() & crate::proto::track::status::CONFIRMED != 0 && !c.dying() && !c.expired(now)
-}
-
 /// Runs `f` on the ctnetlink view of `c`; with `zero`, the counters are
 /// read and zeroed.
 pub(crate) fn with_entry<R>(
@@ -75,7 +70,6 @@ pub(crate) fn with_entry<R>(
     f: impl FnOnce(&Entry<'_>) -> R,
 ) -> Option<R> {
     let reply = c.orig.invert()?;
-    let left = c.timeout.load(Relaxed).wrapping_sub(now) as i32;
     let tcp = (c.orig.proto == ipproto::TCP).then(|| {
         table.with_tcp(c, |t| TcpInfo {
             state: t.state as u8,
@@ -91,7 +85,7 @@ pub(crate) fn with_entry<R>(
         mark: c.mark.load(Relaxed),
         id: table.entry_id(c),
         use_count: 1,
-        timeout: u32::try_from(left.max(0)).unwrap_or(0) / HZ,
+        timeout: c.secs_left(now),
         tcp,
         counters: if zero {
             c.take_counters()
@@ -137,7 +131,7 @@ fn get(req: &Request<'_>) -> Result {
         let now = time::jiffies32();
         let g = rcu::read_lock();
         let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now).ok_or(ENOENT)?;
-        if c.zone != q.zone || !visible(c, now) {
+        if c.zone != q.zone || !c.shown(now) {
             return Err(ENOENT);
         }
         let mut w = Writer::new(buf);
@@ -188,7 +182,7 @@ fn delete(req: &Request<'_>) -> Result {
     let now = time::jiffies32();
     let g = rcu::read_lock();
     let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now).ok_or(ENOENT)?;
-    if c.zone != q.zone || !visible(c, now) {
+    if c.zone != q.zone || !c.shown(now) {
         return Err(ENOENT);
     }
     if q.id.is_some_and(|id| id != ct.table.entry_id(c)) {
@@ -225,7 +219,7 @@ fn update(req: &Request<'_>) -> Result {
     let g = rcu::read_lock();
     let found = q.and_then(|q| {
         let (c, _) = ct.table.find(&g, ct.ns.id(), &q.tuple, now)?;
-        (c.zone == q.zone && visible(c, now)).then_some(c)
+        (c.zone == q.zone && c.shown(now)).then_some(c)
     });
     let Some(c) = found else {
         if h.flags & flags::CREATE != 0 {
@@ -340,7 +334,7 @@ impl Dump for TableDump {
             let mut resume = ctx[1];
             let mut full = false;
             ct.table.for_each_in_bucket(&g, b, |c| {
-                if full || c.ns != ns || !visible(c, now) {
+                if full || c.ns != ns || !c.shown(now) {
                     return;
                 }
                 let id = ct.table.entry_id(c);

@@ -280,8 +280,7 @@ impl NetCt {
             seen_reply: c.status() & status::SEEN_REPLY != 0,
             assured: c.status() & status::ASSURED != 0,
         };
-        let left = c.timeout.load(Relaxed).wrapping_sub(now) as i32;
-        let expires = u32::try_from(left.max(0)).unwrap_or(0) / HZ;
+        let expires = c.secs_left(now);
         let (cfg, t) = (self.tcp_config(), self.tcp_timeouts());
         let before = c.tcp_state();
         let out = self.table.with_tcp(c, |tc| tcp::packet(tc, dir, seg, st, expires, &cfg, &t));

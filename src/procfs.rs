@@ -42,7 +42,7 @@ pub(crate) struct TableIter {
 }
 
 fn visible(ct: &NetCt, c: &Conn, now: u32) -> bool {
-    c.ns == ct.ns.id() && c.status() & status::CONFIRMED != 0 && !c.expired(now)
+    c.ns == ct.ns.id() && c.shown(now)
 }
 
 /// The first visible entry at index `skip` or later of bucket `bucket`, or
@@ -132,8 +132,7 @@ impl SeqIter for TableIter {
         let Some(reply) = c.orig.invert() else {
             return Ok(());
         };
-        let left = c.timeout.load(Ordering::Relaxed).wrapping_sub(self.now) as i32;
-        let secs_left = u64::try_from(left.max(0)).unwrap_or(0) / u64::from(HZ);
+        let secs_left = u64::from(c.secs_left(self.now));
         let _ = ct;
         write_line(
             m,
