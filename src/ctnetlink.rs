@@ -17,15 +17,17 @@
 //!   that match the request's filter (mark, status, zone, `CTA_FILTER`
 //!   tuple parts), one bucket at a time, taking only the two chain locks
 //!   of each entry it kills.
-//! - Update (`IPCTNL_MSG_CT_NEW` on an existing entry): timeout, mark and
-//!   status. Creating entries from userspace is not supported.
+//! - New (`IPCTNL_MSG_CT_NEW`): on an existing entry an update of
+//!   timeout, mark, status and TCP state; with `NLM_F_CREATE` and no such
+//!   entry, a new confirmed entry (`conntrack -I`, conntrackd).
 //!
 //! The message formats are in [`crate::proto::ctnl`] (host-tested).
 //!
 //! C reference: net/netfilter/nf_conntrack_netlink.c.
 
 use crate::conn::Conn;
-use crate::conntrack::Table;
+use crate::conntrack::{Confirm, Table};
+use crate::events::{self, Event};
 use crate::kext::net::{Net, PernetRegistration};
 use crate::kext::nfnetlink::{Dump, DumpRequest, Request, Subsystem};
 use crate::kext::percpu;
@@ -35,7 +37,8 @@ use crate::kext::time::{self, HZ};
 use crate::netns::{NetCt, Rct};
 use crate::proto::ctnl::{self, msg, Entry, Filter, Kind, TcpInfo};
 use crate::proto::nlattr::{self, flags, MsgHeader, Writer};
-use crate::proto::tcp::{tflag, State as TcpState};
+use crate::proto::tcp::TcpConn;
+use crate::proto::stat::Stat;
 use crate::proto::tuple::ipproto;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
@@ -222,9 +225,9 @@ fn update(req: &Request<'_>) -> Result {
         (c.zone == q.zone && c.shown(now)).then_some(c)
     });
     let Some(c) = found else {
+        drop(g);
         if h.flags & flags::CREATE != 0 {
-            // Entries are created by traffic only.
-            return Err(err(nlattr::EOPNOTSUPP));
+            return create(ct, &a, h.family, now);
         }
         return Err(ENOENT);
     };
@@ -243,23 +246,7 @@ fn update(req: &Request<'_>) -> Result {
         c.set_status(set);
     }
     if let (Some(t), true) = (change.tcp, c.orig.proto == ipproto::TCP) {
-        ct.table.with_tcp(c, |tc| {
-            if let Some(st) = t.state {
-                tc.state = TcpState::from_raw(st);
-            }
-            for (seen, f) in tc.seen.iter_mut().zip(t.flags) {
-                if let Some((flags, mask)) = f {
-                    seen.flags = seen.flags & !mask | flags & mask;
-                }
-            }
-            if let Some(ws) = t.wscale {
-                if tc.seen.iter().all(|s| s.flags & tflag::WINDOW_SCALE != 0) {
-                    for (seen, w) in tc.seen.iter_mut().zip(ws) {
-                        seen.td_scale = w;
-                    }
-                }
-            }
-        });
+        ct.table.with_tcp(c, |tc| t.apply(tc));
     }
     if let Some(m) = change.mark {
         // The closure always returns `Some`: the update cannot fail.
@@ -267,7 +254,81 @@ fn update(req: &Request<'_>) -> Result {
             .mark
             .fetch_update(Relaxed, Relaxed, |old| Some((old & m.mask) ^ m.val));
     }
+    events::report(&ct.table, &ct.ns, c, Event::Update { protoinfo: true });
     Ok(())
+}
+
+/// `ENOSPC`: nf's answer when a chain is too long to insert into.
+const ENOSPC_ERRNO: i32 = 28;
+
+/// Creates an entry from a request (`ctnetlink_create_conntrack()`), as
+/// `conntrack -I` and conntrackd send: both tuples (inverses of each
+/// other: rct does no NAT, `EOPNOTSUPP` otherwise) and a timeout are
+/// required; status, mark and TCP state are taken as given. It counts
+/// against `net.rct.max` like an entry made by traffic (`ENOMEM` when
+/// full), and is confirmed at once (`EEXIST` if the flow exists).
+fn create(ct: &NetCt, a: &ctnl::Attrs<'_>, family: u8, now: u32) -> Result {
+    use ctnl::{cta, filter_flag};
+    let (Some(o), Some(r), Some(_)) = (
+        a[cta::TUPLE_ORIG as usize],
+        a[cta::TUPLE_REPLY as usize],
+        a[cta::TIMEOUT as usize],
+    ) else {
+        return Err(EINVAL);
+    };
+    let orig = ctnl::parse_tuple(o, family, filter_flag::ALL).map_err(err)?;
+    let reply = ctnl::parse_tuple(r, family, filter_flag::ALL).map_err(err)?;
+    let zone = a[cta::ZONE as usize].and_then(nlattr::be16).unwrap_or(0);
+    if zone != 0 || orig.zone.unwrap_or(0) != 0 || reply.zone.unwrap_or(0) != 0 {
+        // rct keeps every entry in zone 0.
+        return Err(err(nlattr::EOPNOTSUPP));
+    }
+    if orig.tuple.invert() != Some(reply.tuple) {
+        // A reply tuple that is not the inverse is NAT.
+        return Err(err(nlattr::EOPNOTSUPP));
+    }
+    let change = ctnl::parse_change(a).map_err(err)?;
+    let status = match change.status {
+        Some(s) => ctnl::status_change(0, s).map_err(err)?,
+        None => 0,
+    };
+    let mut tc = TcpConn::default();
+    if let (Some(t), true) = (change.tcp, orig.tuple.proto == ipproto::TCP) {
+        t.apply(&mut tc);
+    }
+    if !ct.admit(&orig.tuple) {
+        return Err(ENOMEM);
+    }
+    let secs = change.timeout.unwrap_or(0);
+    let deadline = now.wrapping_add(secs.saturating_mul(HZ).min(i32::MAX as u32));
+    let acct = ct.acct.load(Relaxed) != 0;
+    let conn = Conn::new(orig.tuple, ct.ns.id(), now, deadline, acct, tc);
+    conn.status.store(status, Relaxed);
+    if let Some(m) = change.mark {
+        conn.mark.store(m.val, Relaxed);
+    }
+    let Some(c) = ct.table.alloc(conn) else {
+        ct.unadmit();
+        return Err(ENOMEM);
+    };
+    // `confirm` and the event read the entry's namespace: an RCU
+    // read-side section, as in a hook.
+    let _g = rcu::read_lock();
+    match ct.table.confirm(c, now) {
+        Confirm::Inserted => {
+            ct.ns.stats.inc(Stat::Insert);
+            // SAFETY: Just linked, inside the RCU section above.
+            let e = unsafe { c.as_ref() };
+            events::report(&ct.table, &ct.ns, e, Event::New);
+            Ok(())
+        }
+        Confirm::Clash | Confirm::Failed => Err(EEXIST),
+        Confirm::ChainTooLong => {
+            ct.ns.stats.inc(Stat::ChainTooLong);
+            ct.ns.stats.inc(Stat::InsertFailed);
+            Err(err(ENOSPC_ERRNO))
+        }
+    }
 }
 
 fn stats(req: &Request<'_>) -> Result {

@@ -320,7 +320,6 @@ impl NetCt {
 
     /// Creates and parks an unconfirmed entry for the first packet of a flow.
     fn new_entry(&self, tuple: Tuple, seg: Option<&Segment>, skb: &SkBuff, family: Family, now: u32) -> Verdict {
-        let stats = &self.ns.stats;
         // A protocol that cannot answer this packet (an ICMP reply without
         // its request) or a TCP segment that cannot open a connection
         // starts nothing.
@@ -333,6 +332,28 @@ impl NetCt {
             self.invalid(tuple.proto, "cannot start a connection", Some(&tuple));
             return Verdict::Accept;
         };
+        if !self.admit(&tuple) {
+            return Verdict::Drop;
+        }
+        let deadline = now.wrapping_add(timeout);
+        let acct = self.acct.load(Relaxed) != 0;
+        let conn = Conn::new(tuple, self.ns.id(), now, deadline, acct, tc);
+        let Some(c) = self.table.alloc(conn) else {
+            self.unadmit();
+            return Verdict::Drop;
+        };
+        // SAFETY: Just allocated; nobody else knows the entry yet.
+        unsafe { c.as_ref() }.account(Dir::Original, skb.len());
+        self.table.park(skb.id(), fingerprint(skb, family), c);
+        Verdict::Accept
+    }
+
+    /// Counts a new entry for `t` against `net.rct.max` (nf's
+    /// `__nf_conntrack_alloc()`): evicts an unassured entry near it when
+    /// the table is full; `false` (counted as a drop and logged,
+    /// rate-limited) when there is no room.
+    pub(crate) fn admit(&self, t: &Tuple) -> bool {
+        let stats = &self.ns.stats;
         // Reserve the slot first, as nf does (`atomic_inc_return()`), so
         // CPUs racing for the last slot cannot both take it. 0: no limit.
         let max = self.table.max.load(Relaxed);
@@ -341,11 +362,11 @@ impl NetCt {
             self.table.set_pressure();
         }
         if max > 0 && count > max {
-            let evicted = self.table.early_drop(self.ns.id(), &tuple);
+            let evicted = self.table.early_drop(self.ns.id(), t);
             if evicted {
                 stats.inc(Stat::EarlyDrop);
             }
-            // Already above the limit before this packet (max was lowered
+            // Already above the limit before this entry (max was lowered
             // below the count): evict without admitting, so the count
             // drains to max under load instead of staying where it was.
             if !evicted || count > max.saturating_add(1) {
@@ -354,21 +375,17 @@ impl NetCt {
                 if net::ratelimit() {
                     pr_warn!("table full, dropping packet\n");
                 }
-                return Verdict::Drop;
+                return false;
             }
         }
-        let deadline = now.wrapping_add(timeout);
-        let acct = self.acct.load(Relaxed) != 0;
-        let conn = Conn::new(tuple, self.ns.id(), now, deadline, acct, tc);
-        let Some(c) = self.table.alloc(conn) else {
-            self.ns.count.fetch_sub(1, Relaxed);
-            stats.inc(Stat::Drop);
-            return Verdict::Drop;
-        };
-        // SAFETY: Just allocated; nobody else knows the entry yet.
-        unsafe { c.as_ref() }.account(Dir::Original, skb.len());
-        self.table.park(skb.id(), fingerprint(skb, family), c);
-        Verdict::Accept
+        true
+    }
+
+    /// Gives back what [`NetCt::admit`] counted, for an entry that could
+    /// not be allocated (counted as a drop).
+    pub(crate) fn unadmit(&self) {
+        self.ns.count.fetch_sub(1, Relaxed);
+        self.ns.stats.inc(Stat::Drop);
     }
 
     /// The TCP state and timeout (jiffies) of a connection starting with

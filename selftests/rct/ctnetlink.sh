@@ -6,8 +6,9 @@
 # - the same traffic (UDP with and without replies, ICMP, ICMPv6, TCP, another
 #   protocol; IPv4 and IPv6) under nf_conntrack and then under rct:
 #   `conntrack -L` prints the same entries (timeouts and ids normalised);
-# - -L with filters, -G, -U (mark), -D by destination removes exactly the
-#   matching entries, -C, -S, -F, -E shows NEW, UPDATE and DESTROY events;
+# - -L with filters, -G, -U (mark), -I (create), -D by destination removes
+#   exactly the matching entries, -C, -S, -F, -E shows NEW, UPDATE and
+#   DESTROY events;
 # - a user without CAP_NET_ADMIN gets EPERM.
 source "$(dirname "$0")/lib.sh"
 need conntrack nft python3 modprobe
@@ -158,6 +159,32 @@ cpus=$(in_ns "$a" conntrack -S 2>/dev/null | grep -c '^cpu=')
 ins=$(in_ns "$a" conntrack -S 2>/dev/null | grep -o ' insert=[0-9]*' | awk -F= '{s += $2} END {print s + 0}')
 [ "$cpus" = "$(nproc)" ] && [ "$ins" = "$(stat_sum "$a" insert)" ] &&
 	pass "-S: a line per CPU, inserts as /proc/net/stat/rct_conntrack" || fail "-S: $cpus lines, $ins inserts"
+
+# Create (conntrack -I, as conntrackd does on a backup): the entries are
+# listed as given, traffic of the flow finds its entry, a second create
+# gets EEXIST, a reply tuple that is not the inverse (NAT) is refused.
+in_ns "$a" conntrack -I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 6000 --dport 6001 -t 100 -u SEEN_REPLY \
+	>/dev/null 2>&1 || fail "-I udp failed"
+in_ns "$a" conntrack -I -p tcp -s 192.0.2.1 -d 192.0.2.2 --sport 6002 --dport 6003 -t 50 \
+	--state ESTABLISHED -u ASSURED -m 3 >/dev/null 2>&1 || fail "-I tcp failed"
+l=$(in_ns "$a" conntrack -L 2>/dev/null)
+grep -qE '^udp +17 (99|100) src=192.0.2.1 dst=192.0.2.2 sport=6000 dport=6001 packets=0 bytes=0 src=192.0.2.2 dst=192.0.2.1 sport=6001 dport=6000 packets=0 bytes=0 mark=0 use=1$' <<<"$l" &&
+	grep -qE '^tcp +6 (49|50) ESTABLISHED src=192.0.2.1 dst=192.0.2.2 sport=6002 dport=6003 .*\[ASSURED\] mark=3 use=1$' <<<"$l" &&
+	pass "-I creates UDP and TCP entries as given (timeout, status, state, mark)" || {
+	fail "-I entries not as given:"
+	grep -E 'sport=600[0-3] ' <<<"$l" | sed 's/^/#   /'
+}
+n0=$(in_ns "$a" sysctl -n net.rct.count)
+in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 6000 192.0.2.2 6001 1
+[ "$(in_ns "$a" sysctl -n net.rct.count)" = "$n0" ] &&
+	in_ns "$a" conntrack -L -p udp --sport 6000 2>/dev/null | grep -q 'dport=6001 packets=1 ' &&
+	pass "traffic of a created flow uses its entry" || fail "traffic of a created flow made a new entry"
+out=$(in_ns "$a" conntrack -I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 6000 --dport 6001 -t 100 2>&1)
+grep -q 'File exists' <<<"$out" && pass "-I of an existing flow: EEXIST" || fail "-I of an existing flow: '$out'"
+out=$(in_ns "$a" conntrack -I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 6004 --dport 6005 -t 10 \
+	-r 198.51.100.9 -q 192.0.2.1 --reply-port-src 6005 --reply-port-dst 6004 2>&1)
+grep -q 'not supported' <<<"$out" && ! in_ns "$a" conntrack -L 2>/dev/null | grep -q 'sport=6004 ' &&
+	pass "-I with a NAT reply tuple: EOPNOTSUPP, nothing created" || fail "-I with NAT: '$out'"
 
 # Delete by destination: only the matching entries go.
 in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 7000 30000 20

@@ -22,6 +22,7 @@ use super::nlattr::{
     self, be16, be32, parse_checked, u8_of, MsgHeader, Policy, Writer, EINVAL, EOPNOTSUPP,
 };
 use super::stat::{CpuStats, Stat};
+use super::tcp::{tflag, State as TcpState, TcpConn};
 use super::tuple::{has_ports, ipproto, Tuple, L3};
 
 /// `NFNL_SUBSYS_CTNETLINK`.
@@ -852,6 +853,27 @@ pub struct TcpChange {
     pub wscale: Option<[u8; 2]>,
 }
 
+impl TcpChange {
+    /// Applies the change to a connection's TCP tracking (`nlattr_to_tcp()`).
+    pub fn apply(&self, tc: &mut TcpConn) {
+        if let Some(st) = self.state {
+            tc.state = TcpState::from_raw(st);
+        }
+        for (seen, f) in tc.seen.iter_mut().zip(self.flags) {
+            if let Some((flags, mask)) = f {
+                seen.flags = seen.flags & !mask | flags & mask;
+            }
+        }
+        if let Some(ws) = self.wscale {
+            if tc.seen.iter().all(|s| s.flags & tflag::WINDOW_SCALE != 0) {
+                for (seen, w) in tc.seen.iter_mut().zip(ws) {
+                    seen.td_scale = w;
+                }
+            }
+        }
+    }
+}
+
 const PROTOINFO_POLICY: [Policy; 4] = [Policy::Any, Policy::Nested, Policy::Nested, Policy::Nested];
 const TCP_INFO_POLICY: [Policy; 6] = [
     Policy::Any,
@@ -1206,6 +1228,16 @@ mod tests {
         assert_eq!(c.state, Some(3));
         assert_eq!(c.wscale, Some([7, 6]));
         assert_eq!(c.flags, [Some((1, 0)), Some((3, 0))]);
+        let mut tc = TcpConn::default();
+        tc.seen[0].flags = tflag::WINDOW_SCALE;
+        c.apply(&mut tc);
+        assert_eq!(tc.state, TcpState::Established);
+        // Flags with mask 0 change nothing; window scales need both sides' option.
+        assert_eq!(tc.seen[0].flags, tflag::WINDOW_SCALE);
+        assert_eq!([tc.seen[0].td_scale, tc.seen[1].td_scale], [0, 0]);
+        tc.seen[1].flags = tflag::WINDOW_SCALE;
+        c.apply(&mut tc);
+        assert_eq!([tc.seen[0].td_scale, tc.seen[1].td_scale], [7, 6]);
         // State 10 and above: EINVAL.
         let mut w = Writer::new(&mut buf);
         let p = w.nest_start(cta::PROTOINFO);
