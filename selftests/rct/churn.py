@@ -16,6 +16,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 CLONE_NEWNET = 0x40000000
 SIOCSIFFLAGS = 0x8914
@@ -33,12 +34,20 @@ def child(k):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.bind(("127.0.0.1", port))
             u.sendto(b"x", ("127.0.0.1", 9))
-    with open("/proc/self/net/rct_conntrack") as f:
-        lines = [ln for ln in f if " udp " in ln]
-    with open("/proc/sys/net/rct/count") as f:
-        count = int(f.read())
-    ports = sorted(int(ln.split("sport=")[1].split()[0]) for ln in lines)
-    if ports != list(range(20000, 20000 + k)) or count != k:
+    want = list(range(20000, 20000 + k))
+    # A datagram's entry is listed once the datagram reached LOCAL_IN
+    # (confirmed); on a loaded machine the loopback softirq may run after
+    # sendto() returned, so give it up to 2 s.
+    for _ in range(40):
+        with open("/proc/self/net/rct_conntrack") as f:
+            lines = [ln for ln in f if " udp " in ln]
+        with open("/proc/sys/net/rct/count") as f:
+            count = int(f.read())
+        ports = sorted(int(ln.split("sport=")[1].split()[0]) for ln in lines)
+        if ports == want and count == k:
+            break
+        time.sleep(0.05)
+    if ports != want or count != k:
         print(f"churn: namespace {os.getpid()} sees {len(lines)} flows, count {count}, want {k}",
               file=sys.stderr)
         return 1
