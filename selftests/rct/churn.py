@@ -30,6 +30,12 @@ def child(k):
         return 2
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", IFF_UP))
+    # Stay on one CPU (children spread over all): a sender preempted and
+    # moved to another CPU between LOCAL_OUT and POST_ROUTING loses its
+    # flow's first entry (README, Design: the known gap of two-phase
+    # insert), which is not what this test is about.
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpus[os.getpid() % len(cpus)]})
     for port in range(20000, 20000 + k):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.bind(("127.0.0.1", port))
