@@ -39,6 +39,7 @@ use crate::proto::ctnl::{self, msg, Entry, Filter, Kind, TcpInfo};
 use crate::proto::nlattr::{self, flags, MsgHeader, Writer};
 use crate::proto::tcp::TcpConn;
 use crate::proto::stat::Stat;
+use crate::proto::track;
 use crate::proto::tuple::ipproto;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
@@ -288,8 +289,10 @@ fn create(ct: &NetCt, a: &ctnl::Attrs<'_>, family: u8, now: u32) -> Result {
         return Err(err(nlattr::EOPNOTSUPP));
     }
     let change = ctnl::parse_change(a).map_err(err)?;
+    // As in nf, the new entry counts as confirmed already when its status
+    // is changed (libnetfilter_conntrack always sends IPS_CONFIRMED).
     let status = match change.status {
-        Some(s) => ctnl::status_change(0, s).map_err(err)?,
+        Some(s) => ctnl::status_change(track::status::CONFIRMED, s).map_err(err)?,
         None => 0,
     };
     let mut tc = TcpConn::default();

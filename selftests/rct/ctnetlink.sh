@@ -180,7 +180,7 @@ in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 6000 192.0.2.2 6001 1
 	in_ns "$a" conntrack -L -p udp --sport 6000 2>/dev/null | grep -q 'dport=6001 packets=1 ' &&
 	pass "traffic of a created flow uses its entry" || fail "traffic of a created flow made a new entry"
 out=$(in_ns "$a" conntrack -I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 6000 --dport 6001 -t 100 2>&1)
-grep -q 'File exists' <<<"$out" && pass "-I of an existing flow: EEXIST" || fail "-I of an existing flow: '$out'"
+grep -q 'conntrack exists' <<<"$out" && pass "-I of an existing flow: EEXIST" || fail "-I of an existing flow: '$out'"
 out=$(in_ns "$a" conntrack -I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 6004 --dport 6005 -t 10 \
 	-r 198.51.100.9 -q 192.0.2.1 --reply-port-src 6005 --reply-port-dst 6004 2>&1)
 grep -q 'not supported' <<<"$out" && ! in_ns "$a" conntrack -L 2>/dev/null | grep -q 'sport=6004 ' &&
