@@ -37,8 +37,8 @@ use crate::kext::time::{self, HZ};
 use crate::netns::{NetCt, Rct};
 use crate::proto::ctnl::{self, msg, Entry, Filter, Kind, TcpInfo};
 use crate::proto::nlattr::{self, flags, MsgHeader, Writer};
-use crate::proto::tcp::TcpConn;
 use crate::proto::stat::Stat;
+use crate::proto::tcp::TcpConn;
 use crate::proto::track;
 use crate::proto::tuple::ipproto;
 use core::sync::atomic::Ordering::Relaxed;
@@ -148,7 +148,9 @@ fn get(req: &Request<'_>) -> Result {
             res_id: 0,
         };
         // An entry always fits the buffer; nf answers ENOMEM otherwise.
-        let fits = with_entry(&ct.table, c, now, zero, |e| ctnl::write_entry(&mut w, &mh, e, Kind::Info));
+        let fits = with_entry(&ct.table, c, now, zero, |e| {
+            ctnl::write_entry(&mut w, &mh, e, Kind::Info)
+        });
         drop(g);
         match (fits, w.finish()) {
             (Some(true), Some(n)) => Ok(n),
@@ -198,15 +200,31 @@ fn delete(req: &Request<'_>) -> Result {
     Ok(())
 }
 
+/// Whether `f` selects `c`, from the fields a filter reads only (no id,
+/// TCP state or counters).
+fn selects(f: &Filter, c: &Conn) -> bool {
+    let Some(reply) = c.orig.invert() else {
+        return false;
+    };
+    f.matches(&Entry {
+        orig: &c.orig,
+        reply: &reply,
+        zone: c.zone,
+        status: c.status(),
+        mark: c.mark.load(Relaxed),
+        id: 0,
+        use_count: 1,
+        timeout: 0,
+        tcp: None,
+        counters: None,
+    })
+}
+
 /// Kills the entries of `ct`'s namespace that `filter` selects (all
 /// without one).
 fn flush(ct: &NetCt, filter: Option<&Filter>) {
-    let now = time::jiffies32();
     ct.table.walk(ct.ns.id(), |c| {
-        let hit = match filter {
-            None => true,
-            Some(f) => with_entry(&ct.table, c, now, false, |e| f.matches(e)).unwrap_or(false),
-        };
+        let hit = filter.map_or(true, |f| selects(f, c));
         if hit {
             ct.table.kill(c);
         }
@@ -401,17 +419,17 @@ impl Dump for TableDump {
                 if full || c.ns != ns || !c.shown(now) {
                     return;
                 }
-                let id = ct.table.entry_id(c);
                 if resume != 0 {
-                    if u64::from(id) != resume {
+                    if u64::from(ct.table.entry_id(c)) != resume {
                         return;
                     }
                     resume = 0;
                 }
+                // Filtered out before the whole view is built.
+                if filter.as_ref().is_some_and(|f| !selects(f, c)) {
+                    return;
+                }
                 let written = with_entry(&ct.table, c, now, zero, |e| {
-                    if filter.as_ref().is_some_and(|f| !f.matches(e)) {
-                        return true;
-                    }
                     let mh = MsgHeader {
                         ty: ctnl::entry_type(msg::NEW),
                         flags: flags::MULTI
@@ -428,7 +446,7 @@ impl Dump for TableDump {
                     ctnl::write_entry(&mut w, &mh, e, Kind::Info)
                 });
                 if written == Some(false) {
-                    ctx[1] = u64::from(id);
+                    ctx[1] = u64::from(ct.table.entry_id(c));
                     full = true;
                 }
             });

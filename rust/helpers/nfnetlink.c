@@ -9,6 +9,7 @@
 
 #include <linux/kmod.h>
 #include <linux/module.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <net/netlink.h>
@@ -88,6 +89,16 @@ int rct_helper_nfnl_send(struct sk_buff *skb, struct net *net, unsigned int grou
 bool rct_helper_nfnl_has_listeners(struct net *net, unsigned int group)
 {
 	return rct_nfnl_has_listeners && rct_nfnl_has_listeners(net, group);
+}
+
+bool rct_helper_ctnetlink_group_active(unsigned int group)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK) && defined(CONFIG_NF_CONNTRACK_EVENTS)
+	/* nfnetlink keeps this bitmask (any namespace) for nf's event cache. */
+	return group < 8 && (READ_ONCE(nf_ctnetlink_has_listener) & (1U << group));
+#else
+	return true;
+#endif
 }
 
 struct sk_buff *rct_helper_nlmsg_new(size_t payload, gfp_t flags)

@@ -43,6 +43,7 @@ int rct_helper_nfnl_unicast(struct sk_buff *skb, struct net *net, u32 portid);
 int rct_helper_nfnl_send(struct sk_buff *skb, struct net *net, unsigned int group,
 			 gfp_t flags);
 bool rct_helper_nfnl_has_listeners(struct net *net, unsigned int group);
+bool rct_helper_ctnetlink_group_active(unsigned int group);
 struct sk_buff *rct_helper_nlmsg_new(size_t payload, gfp_t flags);
 void rct_helper_kfree_skb(struct sk_buff *skb);
 unsigned int rct_helper_skb_tailroom(const struct sk_buff *skb);

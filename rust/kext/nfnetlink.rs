@@ -118,7 +118,11 @@ impl<'a> Request<'a> {
     /// Sends one reply message to the requester: `fill` writes it into a
     /// buffer of at least `size` bytes and returns its length, or the
     /// request's error (then nothing is sent).
-    pub(crate) fn reply(&self, size: usize, fill: impl FnOnce(&mut [u8]) -> Result<usize>) -> Result {
+    pub(crate) fn reply(
+        &self,
+        size: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize>,
+    ) -> Result {
         let portid = self.header().portid;
         // Allocated (may sleep) before `fill` runs, which may hold locks
         // or an RCU read-side section.
@@ -333,8 +337,14 @@ pub(crate) fn multicast(
     })
 }
 
-/// Whether a socket of `net` listens to multicast `group` (cheap: a bitmap test).
+/// Whether a socket of `net` listens to multicast `group`: first
+/// nfnetlink's bitmask of ctnetlink groups with a listener in any
+/// namespace (one load), then the namespace's own socket (a bitmap test).
 pub(crate) fn has_listeners(net: &Net, group: u32) -> bool {
+    // SAFETY: Reads a kernel variable (or returns true).
+    if !unsafe { bindings::rct_helper_ctnetlink_group_active(group) } {
+        return false;
+    }
     // SAFETY: The namespace is live.
     unsafe { bindings::rct_helper_nfnl_has_listeners(net.as_ptr(), group) }
 }
