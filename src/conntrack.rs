@@ -857,20 +857,28 @@ impl Table {
 
     /// Calls `f` on every live, confirmed entry of namespace `ns`, inside
     /// the RCU read-side section that found it (so `f` may [`Table::kill`]
-    /// it). Only one bucket's chain walk is done per step: no lock is held
-    /// across buckets, and the walk yields between chunks (process
-    /// context). No resize moves entries behind the walk.
+    /// it). No lock is held across buckets (one RCU section covers 64),
+    /// and the walk yields every 1024 buckets (process context). No resize
+    /// moves entries behind the walk.
     pub(crate) fn walk(&self, ns: usize, mut f: impl FnMut(&Conn)) {
+        /// Buckets walked under one RCU read-side section.
+        const CHUNK: u32 = 64;
         let _r = self.resizing.lock();
-        for b in 0..self.buckets() {
+        let n = self.buckets();
+        let mut b = 0;
+        while b < n {
+            let end = b.saturating_add(CHUNK).min(n);
             let g = rcu::read_lock();
-            self.for_each_in_bucket(&g, b, |c| {
-                if c.ns == ns && c.status() & status::CONFIRMED != 0 {
-                    f(c);
-                }
-            });
+            for i in b..end {
+                self.for_each_in_bucket(&g, i, |c| {
+                    if c.ns == ns && c.status() & status::CONFIRMED != 0 {
+                        f(c);
+                    }
+                });
+            }
             drop(g);
-            if b % 1024 == 1023 {
+            b = end;
+            if b % 1024 == 0 {
                 sched::cond_resched();
             }
         }
