@@ -311,6 +311,23 @@ NFT
 	rm -f "$rules"
 }
 
+# long_timeouts NS...: raises the 30 s timeouts (UDP, ICMP, ICMPv6; nf's
+# defaults) to 300, 301 and 302 s in rct and, where it is loaded, in
+# nf_conntrack, so that entries outlive a slow (debug) kernel's test.
+long_timeouts() {
+	local ns p v
+	for ns in "$@"; do
+		for p in udp_timeout:300 icmp_timeout:301 icmpv6_timeout:302; do
+			v=${p#*:}
+			p=${p%%:*}
+			echo "$v" | in_ns "$ns" tee "/proc/sys/net/rct/$p" >/dev/null || return 1
+			if in_ns "$ns" test -e "/proc/sys/net/netfilter/nf_conntrack_$p"; then
+				echo "$v" | in_ns "$ns" tee "/proc/sys/net/netfilter/nf_conntrack_$p" >/dev/null || return 1
+			fi
+		done
+	done
+}
+
 # setup_pair: loads rct if needed and links namespaces $a and $b with
 # veth_pair; fails or skips the test if that is impossible.
 setup_pair() {

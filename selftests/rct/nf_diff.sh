@@ -3,9 +3,11 @@
 # Differential test: nf_conntrack (made to track by an nft `ct state` rule)
 # and rct see the same mixed traffic in the same namespaces; their tables
 # must be equal entry by entry: tuples, flags, counters, mark, zone, and
-# timeouts within 3 seconds. Traffic: UDP with and without replies, ICMP and
-# ICMPv6 echo, a UDP probe answered by an ICMP error (RELATED), another
-# protocol (generic), in IPv4 and IPv6, plus loopback traffic.
+# timeouts within 3 seconds (the 30 s defaults, equal in both, are raised
+# alike in both so that a slow kernel cannot outlive them). Traffic: UDP
+# with and without replies, ICMP and ICMPv6 echo, a UDP probe answered by
+# an ICMP error (RELATED), another protocol (generic), in IPv4 and IPv6,
+# plus loopback traffic.
 source "$(dirname "$0")/lib.sh"
 need nft ping python3 modprobe
 
@@ -16,6 +18,12 @@ load_nft nft_ct
 setup_pair
 
 nf_track "$a" "$b" || { fail "nf_conntrack tracking setup"; exit $ret; }
+for t in udp_timeout udp_timeout_stream icmp_timeout icmpv6_timeout generic_timeout; do
+	r=$(in_ns "$a" cat "/proc/sys/net/rct/$t")
+	n=$(in_ns "$a" cat "/proc/sys/net/netfilter/nf_conntrack_$t")
+	[ -n "$r" ] && [ "$r" = "$n" ] && pass "default $t: rct $r, nf $n" || fail "default $t: rct '$r', nf '$n'"
+done
+long_timeouts "$a" "$b" || fail "raising the 30 s timeouts"
 
 udp_echo_bg "$b" 192.0.2.2 53 3
 in_ns "$a" python3 "$TRAFFIC" udp 192.0.2.1 5001 192.0.2.2 53 3 --reply || fail "udp v4 echo"
