@@ -150,11 +150,14 @@ pub(crate) enum Confirm {
 
 /// A parking slot: the packet's buffer address and a fingerprint of its
 /// network header, so a later packet that happens to reuse the address of
-/// a dropped one is not mistaken for it.
+/// a dropped one is not mistaken for it, and the hash of the entry's
+/// original tuple from the lookup, for the insert (nf keeps it in the
+/// unconfirmed entry's unused reply chain pointer).
 #[derive(Clone, Copy)]
 struct Slot {
     skb: usize,
     fp: u64,
+    hash: u64,
     conn: Option<NonNull<Conn>>,
 }
 
@@ -284,6 +287,7 @@ impl Table {
                         [Slot {
                             skb: 0,
                             fp: 0,
+                            hash: 0,
                             conn: None,
                         }; SLOTS],
                     ),
@@ -351,7 +355,8 @@ impl Table {
         self.pressure.swap(false, Ordering::Relaxed)
     }
 
-    fn hash(&self, ns: usize, t: &Tuple) -> u64 {
+    /// The hash of tuple `t` of namespace `ns` (lookups, and inserts).
+    pub(crate) fn hash(&self, ns: usize, t: &Tuple) -> u64 {
         tuple_hash(self.key, ns as u64, t)
     }
 
@@ -406,6 +411,19 @@ impl Table {
     /// direction. Lock-free; the result lives as long as the RCU guard.
     pub(crate) fn find<'g>(&self, g: &'g Guard, ns: usize, key: &Tuple, now: u32) -> Option<(&'g Conn, Dir)> {
         self.find_inner(g, ns, key, now, true)
+    }
+
+    /// [`Table::find`] for a caller that has the key's hash,
+    /// [`Table::hash`]`(ns, key)`.
+    pub(crate) fn find_hashed<'g>(
+        &self,
+        g: &'g Guard,
+        h: u64,
+        ns: usize,
+        key: &Tuple,
+        now: u32,
+    ) -> Option<(&'g Conn, Dir)> {
+        self.scan(g, h, ns, key, None, now, true, u32::MAX).1
     }
 
     /// [`Table::find`]; with `reap`, an expired entry met on the way is
@@ -519,13 +537,13 @@ impl Table {
         self.rings.get(usize::try_from(percpu::this_cpu()).ok()?)
     }
 
-    /// Parks unconfirmed entry `c` for the packet `skb` (fingerprint `fp`)
-    /// on this CPU, in the first free slot (slots fill from the front, so
+    /// Parks unconfirmed entry `c` for the packet `skb` (fingerprint `fp`;
+    /// `hash` is [`Table::hash`] of its original tuple) on this CPU, in the first free slot (slots fill from the front, so
     /// lookups stop early); evicts the oldest parked entry when the ring is
     /// full. Returns the number evicted, or `None` (and frees `c`) if this
     /// CPU has no ring. The caller made sure no slot holds `skb` already
     /// ([`Table::forget`] at the same hook).
-    pub(crate) fn park(&self, skb: usize, fp: u64, c: NonNull<Conn>) -> Option<u32> {
+    pub(crate) fn park(&self, skb: usize, fp: u64, hash: u64, c: NonNull<Conn>) -> Option<u32> {
         let Some(r) = self.ring() else {
             self.discard(c);
             return None;
@@ -560,6 +578,7 @@ impl Table {
                 *s = Slot {
                     skb,
                     fp,
+                    hash,
                     conn: Some(c),
                 };
             }
@@ -594,8 +613,9 @@ impl Table {
     }
 
     /// Takes back the entry of namespace `ns` parked on this CPU for packet
-    /// `skb` with fingerprint `fp()` (computed only if something is parked), if any.
-    pub(crate) fn unpark(&self, skb: usize, fp: impl FnOnce() -> u64, ns: usize) -> Option<NonNull<Conn>> {
+    /// `skb` with fingerprint `fp()` (computed only if something is parked),
+    /// if any, with the hash it was parked with.
+    pub(crate) fn unpark(&self, skb: usize, fp: impl FnOnce() -> u64, ns: usize) -> Option<(NonNull<Conn>, u64)> {
         let r = self.ring()?;
         // Fast path: nothing parked here (the common case for established flows).
         if r.used.load(Ordering::Relaxed) == 0 {
@@ -610,7 +630,7 @@ impl Table {
             s.skb == skb && s.fp == fp && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
         })?;
         r.used.fetch_sub(1, Ordering::Relaxed);
-        s.conn.take()
+        Some((s.conn.take()?, s.hash))
     }
 
     /// Discards an entry parked on this CPU for buffer address `skb`: a
@@ -681,15 +701,16 @@ impl Table {
         self.reap_parked_inner(pred, true)
     }
 
-    /// Inserts unconfirmed entry `c` (taken from its parking slot).
-    pub(crate) fn confirm(&self, c: NonNull<Conn>, now: u32) -> Confirm {
+    /// Inserts unconfirmed entry `c` (taken from its parking slot), whose
+    /// original tuple has hash `hash` ([`Table::hash`]).
+    pub(crate) fn confirm(&self, c: NonNull<Conn>, hash: u64, now: u32) -> Confirm {
         // SAFETY: The caller owns `c` exclusively (just unparked).
         let conn = unsafe { c.as_ref() };
         let Some(reply) = conn.orig.invert() else {
             self.discard(c);
             return Confirm::Failed;
         };
-        let h = [self.hash(conn.ns, &conn.orig), self.hash(conn.ns, &reply)];
+        let h = [hash, self.hash(conn.ns, &reply)];
         let guard = rcu::read_lock();
         let Some((chains, locks)) = self.lock_chains(&guard, h) else {
             drop(guard);

@@ -335,7 +335,7 @@ fn create(ct: &NetCt, a: &ctnl::Attrs<'_>, family: u8, now: u32) -> Result {
     // `confirm` and the event read the entry's namespace: an RCU
     // read-side section, as in a hook.
     let _g = rcu::read_lock();
-    match ct.table.confirm(c, now) {
+    match ct.table.confirm(c, ct.table.hash(ct.ns.id(), &orig.tuple), now) {
         Confirm::Inserted => {
             ct.ns.stats.inc(Stat::Insert);
             // SAFETY: Just linked, inside the RCU section above.

@@ -23,7 +23,7 @@ use crate::netns::NetCt;
 use crate::conn::Conn as Entry;
 use crate::proto::parse::{self, Packet, ParseError, Parsed};
 use crate::proto::stat::Stat;
-use crate::proto::tcp::{self, Outcome, Segment, TcpConn};
+use crate::proto::tcp::{self, Outcome, Segment, TcpConn, TimeoutSource};
 use crate::proto::track::{self, status, Dir};
 use crate::proto::tuple::{ipproto, Tuple, L3};
 use core::sync::atomic::Ordering::Relaxed;
@@ -215,15 +215,16 @@ impl NetCt {
             None
         };
 
+        let hash = self.table.hash(ns, &tuple);
         let g = rcu::read_lock();
-        if let Some((c, dir)) = self.table.find(&g, ns, &tuple, now) {
+        if let Some((c, dir)) = self.table.find_hashed(&g, hash, ns, &tuple, now) {
             if let Some(seg) = &seg {
                 if !self.tcp_packet(c, dir, seg, skb, now) {
                     return Verdict::Accept;
                 }
                 // A SYN reopening a closed connection: track it as new.
                 drop(g);
-                return self.new_entry(tuple, Some(seg), skb, st.family, now);
+                return self.new_entry(tuple, hash, Some(seg), skb, st.family, now);
             }
             match track::packet(&c.orig, c.status(), now, c.stream_at()) {
                 Some(u) => {
@@ -242,7 +243,7 @@ impl NetCt {
             return Verdict::Accept;
         }
         drop(g);
-        self.new_entry(tuple, seg.as_ref(), skb, st.family, now)
+        self.new_entry(tuple, hash, seg.as_ref(), skb, st.family, now)
     }
 
     /// Whether the packet passes the checksum check nf makes on arrival
@@ -281,9 +282,9 @@ impl NetCt {
             assured: c.status() & status::ASSURED != 0,
         };
         let expires = c.secs_left(now);
-        let (cfg, t) = (self.tcp_config(), self.tcp_timeouts());
+        let cfg = self.tcp_config();
         let before = c.tcp_state();
-        let out = self.table.with_tcp(c, |tc| tcp::packet(tc, dir, seg, st, expires, &cfg, &t));
+        let out = self.table.with_tcp(c, |tc| tcp::packet(tc, dir, seg, st, expires, &cfg, self));
         let protoinfo = c.tcp_state() != before;
         let reply = || dir == Dir::Reply && c.set_status_new(status::SEEN_REPLY);
         let update = |changed: bool| {
@@ -293,7 +294,7 @@ impl NetCt {
         };
         match out {
             Outcome::Accept { timeout, assure } => {
-                c.refresh(now.wrapping_add(Self::jiffies(t.get(timeout))));
+                c.refresh(now.wrapping_add(Self::jiffies(self.timeout(timeout))));
                 let mut changed = assure && c.set_status_new(status::ASSURED);
                 c.account(dir, skb.len());
                 changed |= reply();
@@ -303,7 +304,7 @@ impl NetCt {
             Outcome::Invalid(lower) => {
                 self.invalid(c.orig.proto, "TCP segment outside the window or state", Some(&c.orig));
                 if let Some(to) = lower {
-                    c.refresh(now.wrapping_add(Self::jiffies(t.get(to))));
+                    c.refresh(now.wrapping_add(Self::jiffies(self.timeout(to))));
                 }
             }
             Outcome::Kill => {
@@ -318,8 +319,9 @@ impl NetCt {
         false
     }
 
-    /// Creates and parks an unconfirmed entry for the first packet of a flow.
-    fn new_entry(&self, tuple: Tuple, seg: Option<&Segment>, skb: &SkBuff, family: Family, now: u32) -> Verdict {
+    /// Creates and parks an unconfirmed entry for the first packet of a
+    /// flow, whose tuple has hash `hash` ([`crate::conntrack::Table::hash`]).
+    fn new_entry(&self, tuple: Tuple, hash: u64, seg: Option<&Segment>, skb: &SkBuff, family: Family, now: u32) -> Verdict {
         // A protocol that cannot answer this packet (an ICMP reply without
         // its request) or a TCP segment that cannot open a connection
         // starts nothing.
@@ -344,7 +346,7 @@ impl NetCt {
         };
         // SAFETY: Just allocated; nobody else knows the entry yet.
         unsafe { c.as_ref() }.account(Dir::Original, skb.len());
-        self.table.park(skb.id(), fingerprint(skb, family), c);
+        self.table.park(skb.id(), fingerprint(skb, family), hash, c);
         Verdict::Accept
     }
 
@@ -391,10 +393,10 @@ impl NetCt {
     /// The TCP state and timeout (jiffies) of a connection starting with
     /// `seg` (`tcp_new()` then the first `nf_conntrack_tcp_packet()`).
     fn tcp_new(&self, seg: &Segment) -> Option<(u32, TcpConn)> {
-        let (cfg, t) = (self.tcp_config(), self.tcp_timeouts());
+        let cfg = self.tcp_config();
         let mut tc = tcp::new_conn(seg, &cfg)?;
-        match tcp::packet(&mut tc, Dir::Original, seg, tcp::Status::default(), 0, &cfg, &t) {
-            Outcome::Accept { timeout, .. } => Some((Self::jiffies(t.get(timeout)), tc)),
+        match tcp::packet(&mut tc, Dir::Original, seg, tcp::Status::default(), 0, &cfg, self) {
+            Outcome::Accept { timeout, .. } => Some((Self::jiffies(self.timeout(timeout)), tc)),
             _ => None,
         }
     }
@@ -406,11 +408,11 @@ impl NetCt {
             return Verdict::Accept;
         }
         let fp = || fingerprint(skb, st.family);
-        let Some(c) = self.table.unpark(skb.id(), fp, self.ns.id()) else {
+        let Some((c, hash)) = self.table.unpark(skb.id(), fp, self.ns.id()) else {
             return Verdict::Accept;
         };
         let stats = &self.ns.stats;
-        match self.table.confirm(c, time::jiffies32()) {
+        match self.table.confirm(c, hash, time::jiffies32()) {
             Confirm::Inserted => {
                 stats.inc(Stat::Insert);
                 // SAFETY: Hooks run inside an RCU read-side section (the

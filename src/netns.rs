@@ -145,16 +145,6 @@ impl NetCt {
         }
     }
 
-    /// This namespace's TCP timeouts, in seconds.
-    pub(crate) fn tcp_timeouts(&self) -> tcp::Timeouts {
-        let secs = |a: &AtomicI32| u32::try_from(a.load(Relaxed)).unwrap_or(0);
-        tcp::Timeouts {
-            state: self.tcp_timeouts.each_ref().map(secs),
-            retrans: secs(&self.tcp_timeout_max_retrans),
-            unack: secs(&self.tcp_timeout_unack),
-        }
-    }
-
     /// Timeout `t` of this namespace, in jiffies.
     pub(crate) fn timeout_jiffies(&self, t: Timeout) -> u32 {
         let secs = match t {
@@ -165,6 +155,19 @@ impl NetCt {
             Timeout::Generic => &self.generic_timeout,
         };
         u32::try_from(secs.load(Relaxed)).unwrap_or(0).saturating_mul(HZ)
+    }
+}
+
+/// This namespace's TCP timeouts, in seconds, read from the sysctls as
+/// the TCP tracker asks for them.
+impl tcp::TimeoutSource for NetCt {
+    fn timeout(&self, t: tcp::Timeout) -> u32 {
+        let secs = match t {
+            tcp::Timeout::State(s) => self.tcp_timeouts.get(s as usize),
+            tcp::Timeout::Retrans => Some(&self.tcp_timeout_max_retrans),
+            tcp::Timeout::Unack => Some(&self.tcp_timeout_unack),
+        };
+        secs.map_or(0, |a| u32::try_from(a.load(Relaxed)).unwrap_or(0))
     }
 }
 

@@ -499,6 +499,20 @@ impl Timeouts {
     }
 }
 
+/// Where [`packet`] reads timeouts from: a [`Timeouts`] value, or (in the
+/// kernel) a namespace's sysctls, read on demand, so that a segment reads
+/// the two or three values it needs rather than copying all twelve.
+pub trait TimeoutSource {
+    /// The value of `t` in seconds.
+    fn timeout(&self, t: Timeout) -> u32;
+}
+
+impl TimeoutSource for Timeouts {
+    fn timeout(&self, t: Timeout) -> u32 {
+        self.get(t)
+    }
+}
+
 /// What a segment does to its connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -782,7 +796,7 @@ fn handle_invalid(
     index: Index,
     st: Status,
     expires: u32,
-    t: &Timeouts,
+    t: &impl TimeoutSource,
 ) -> Option<Timeout> {
     if !st.assured || !matches!(index, Index::Rst | Index::Fin) {
         return None;
@@ -792,7 +806,7 @@ fn handle_invalid(
         if expires < 120 {
             return None;
         }
-        if expires > t.unack {
+        if expires > t.timeout(Timeout::Unack) {
             return Some(Timeout::Unack);
         }
     } else {
@@ -813,7 +827,7 @@ pub fn packet(
     st: Status,
     expires: u32,
     cfg: &Config,
-    t: &Timeouts,
+    t: &impl TimeoutSource,
 ) -> Outcome {
     let mut old = c.state;
     let index = s.index();
@@ -934,14 +948,14 @@ pub fn packet(
         }
     }
 
-    let per_state = t.get(Timeout::State(new));
+    let per_state = t.timeout(Timeout::State(new));
     let unacked = (c.seen[0].flags | c.seen[1].flags) & tflag::DATA_UNACKNOWLEDGED != 0;
-    let mut timeout = if c.retrans >= cfg.max_retrans && per_state > t.retrans {
+    let mut timeout = if c.retrans >= cfg.max_retrans && per_state > t.timeout(Timeout::Retrans) {
         Timeout::Retrans
-    } else if ((index == Index::Rst && new == State::Established) || unacked) && per_state > t.unack
+    } else if ((index == Index::Rst && new == State::Established) || unacked) && per_state > t.timeout(Timeout::Unack)
     {
         Timeout::Unack
-    } else if c.last_win == 0 && per_state > t.retrans {
+    } else if c.last_win == 0 && per_state > t.timeout(Timeout::Retrans) {
         Timeout::Retrans
     } else {
         Timeout::State(new)
@@ -956,7 +970,7 @@ pub fn packet(
             // A retransmitted SYN does not renew the timeout.
             return Outcome::Ignore;
         }
-        if new == State::Established && t.get(timeout) > t.unack {
+        if new == State::Established && t.timeout(timeout) > t.timeout(Timeout::Unack) {
             timeout = Timeout::Unack;
         }
         return Outcome::Accept {
