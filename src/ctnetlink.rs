@@ -116,8 +116,11 @@ impl Subsystem for Ctnetlink {
             msg::GET_STATS_CPU if dump => req.dump::<StatsDump>(),
             msg::GET_STATS_CPU => Ok(()),
             msg::GET_STATS => stats(req),
-            // rct keeps no dying list, and its unconfirmed entries are
-            // parked per CPU without an owner to show.
+            // As nf 6.12's: the unconfirmed dump is always empty, and the
+            // dying dump lists entries whose destroy event waits to be
+            // delivered again, which rct does not keep (an event that
+            // cannot be delivered is lost).
+            msg::GET_DYING | msg::GET_UNCONFIRMED if dump => req.dump::<EmptyDump>(),
             _ => Err(err(nlattr::EOPNOTSUPP)),
         }
     }
@@ -148,8 +151,11 @@ fn get(req: &Request<'_>) -> Result {
             res_id: 0,
         };
         // An entry always fits the buffer; nf answers ENOMEM otherwise.
+        // nf counts the reference its lookup holds: `use=2` (a dump
+        // holds none: `use=1`).
         let fits = with_entry(&ct.table, c, now, zero, |e| {
-            ctnl::write_entry(&mut w, &mh, e, Kind::Info)
+            let e = Entry { use_count: 2, ..*e };
+            ctnl::write_entry(&mut w, &mh, &e, Kind::Info)
         });
         drop(g);
         match (fits, w.finish()) {
@@ -468,6 +474,15 @@ impl Dump for TableDump {
             }
         }
         Ok(w.len())
+    }
+}
+
+/// `conntrack -L dying` and `conntrack -L unconfirmed`: nothing to list.
+struct EmptyDump;
+
+impl Dump for EmptyDump {
+    fn dump(_req: &DumpRequest<'_>, _ctx: &mut [u64; 6], _out: &mut [u8]) -> Result<usize> {
+        Ok(0)
     }
 }
 

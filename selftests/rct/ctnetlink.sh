@@ -109,6 +109,8 @@ in_ns "$b" conntrack -F 2>/dev/null
 traffic
 nf_a=$(in_ns "$a" conntrack -L 2>/dev/null | ct_norm)
 nf_b=$(in_ns "$b" conntrack -L 2>/dev/null | ct_norm)
+nf_f=$(in_ns "$a" conntrack -L -p udp --orig-dst 192.0.2.2 2>/dev/null | ct_norm)
+nf_g=$(in_ns "$a" conntrack -G -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 5001 --dport 53 2>/dev/null | ct_norm)
 cleanup_ns
 rct_unload
 mp -r nf_conntrack_netlink || fail "rmmod nf_conntrack_netlink"
@@ -142,13 +144,16 @@ procl=$(in_ns "$a" cat /proc/net/rct_conntrack | grep '^ipv4 ' | sed -E 's/^\S+ 
 [ "$procl" = "$(in_ns "$a" conntrack -L -f ipv4 2>/dev/null | ct_norm)" ] && pass "conntrack -L shows what /proc/net/rct_conntrack shows (IPv4)" ||
 	fail "conntrack -L and /proc/net/rct_conntrack differ"
 
-n=$(in_ns "$a" conntrack -L -p udp --orig-dst 192.0.2.2 2>/dev/null | wc -l)
-[ "$n" = 2 ] && pass "-L -p udp --orig-dst 192.0.2.2: 2 entries" || fail "-L -p udp --orig-dst: $n entries, not 2"
+out=$(in_ns "$a" conntrack -L -p udp --orig-dst 192.0.2.2 2>/dev/null | ct_norm)
+n=$(wc -l <<<"$out")
+[ "$n" = 2 ] && [ "$out" = "$nf_f" ] && pass "-L -p udp --orig-dst 192.0.2.2: 2 entries, as nf's" ||
+	fail "-L -p udp --orig-dst: $n entries, not 2 or not nf's"
+
 n=$(in_ns "$a" conntrack -L -f ipv6 2>/dev/null | wc -l)
 [ "$n" = 3 ] && pass "-L -f ipv6: 3 entries" || fail "-L -f ipv6: $n entries, not 3"
 out=$(in_ns "$a" conntrack -G -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 5001 --dport 53 2>/dev/null)
-grep -q 'sport=5001 dport=53 packets=2 ' <<<"$out" && pass "-G finds the UDP flow with its counters" ||
-	fail "-G: '$out'"
+grep -q 'sport=5001 dport=53 packets=2 ' <<<"$out" && [ "$(ct_norm <<<"$out")" = "$nf_g" ] &&
+	pass "-G finds the UDP flow with its counters, as nf's -G" || fail "-G: '$out', nf: '$nf_g'"
 in_ns "$a" conntrack -G -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 5999 --dport 53 >/dev/null 2>&1 &&
 	fail "-G of a missing flow succeeded" || pass "-G of a missing flow fails"
 in_ns "$a" conntrack -U -f ipv4 -p tcp --mark 7 >/dev/null 2>&1
@@ -156,6 +161,10 @@ n=$(in_ns "$a" conntrack -L -m 7 2>/dev/null | grep -c 'dport=80 .*mark=7')
 [ "$n" = 1 ] && pass "-U -f ipv4 --mark 7 sets the mark; -L -m 7 lists it" || fail "-U mark: $n entries with mark 7"
 [ "$(in_ns "$a" conntrack -C 2>/dev/null)" = "$(in_ns "$a" sysctl -n net.rct.count)" ] &&
 	pass "-C equals net.rct.count" || fail "-C differs from net.rct.count"
+for l in dying unconfirmed; do
+	out=$(in_ns "$a" conntrack -L "$l" 2>&1) && ! grep -q 'src=' <<<"$out" &&
+		pass "-L $l: an empty list, as nf's" || fail "-L $l: '$out'"
+done
 cpus=$(in_ns "$a" conntrack -S 2>/dev/null | grep -c '^cpu=')
 ins=$(in_ns "$a" conntrack -S 2>/dev/null | grep -o ' insert=[0-9]*' | awk -F= '{s += $2} END {print s + 0}')
 [ "$cpus" = "$(nproc)" ] && [ "$ins" = "$(stat_sum "$a" insert)" ] &&
