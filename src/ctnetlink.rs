@@ -184,7 +184,7 @@ fn delete(req: &Request<'_>) -> Result {
             0
         };
         let filter = if Filter::needed(family, &a) {
-            Some(Filter::parse(family, &a).map_err(err)?)
+            Some(Filter::parse(family, &a, req.attrs()).map_err(err)?)
         } else {
             None
         };
@@ -389,7 +389,7 @@ impl TableDump {
         let h = req.header();
         let a = ctnl::parse_attrs(req.attrs()).map_err(err)?;
         if Filter::needed(h.family, &a) {
-            Ok(Some(Filter::parse(h.family, &a).map_err(err)?))
+            Ok(Some(Filter::parse(h.family, &a, req.attrs()).map_err(err)?))
         } else {
             Ok(None)
         }

@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(a) = a else {
         return;
     };
-    errno_ok(&Filter::parse(family, &a));
+    errno_ok(&Filter::parse(family, &a, attrs));
     let change = ctnl::parse_change(&a);
     errno_ok(&change);
     if let Ok(c) = change {

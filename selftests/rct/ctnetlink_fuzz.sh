@@ -3,7 +3,9 @@
 # ctnetlink under hostile input: random ctnetlink requests (ctnl.py:
 # every message type, random flags, families and attribute trees, wrong
 # lengths, garbage, truncation) for 30 s (8 s on the debug kernel) while
-# traffic keeps creating entries. Every request gets an answer; afterwards
+# traffic keeps creating entries and `conntrack -E` listens, so that every
+# request that changes an entry also builds its event. Every request gets
+# an answer (and events were delivered); afterwards
 # the kernel logged no splat, conntrack -L still lists the table and rct
 # unloads cleanly. A user without CAP_NET_ADMIN gets EPERM.
 source "$(dirname "$0")/lib.sh"
@@ -31,10 +33,16 @@ secs=30
 		sleep 0.5
 	done
 ) &
+evf=$(mktemp)
+ip netns exec "$a" conntrack -E >"$evf" 2>&1 &
+events=$!
 out=$(in_ns "$a" python3 "$FUZZ" fuzz "$secs" "$RANDOM")
 rc=$?
-kill %1 2>/dev/null
+kill %1 "$events" 2>/dev/null
 wait 2>/dev/null
+nev=$(grep -cE '^ *\[(NEW|UPDATE|DESTROY)\] ' "$evf")
+rm -f "$evf"
+[ "$nev" -gt 0 ] && pass "conntrack -E received $nev events meanwhile" || fail "conntrack -E received no event"
 log "$out"
 [ $rc = 0 ] && pass "$(grep -o '^requests [0-9]*' <<<"$out") random requests in ${secs} s, each answered" ||
 	fail "fuzzer: a request got no or a malformed answer"

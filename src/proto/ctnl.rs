@@ -684,8 +684,9 @@ impl Filter {
             || a[cta::ZONE as usize].is_some()
     }
 
-    /// Builds the filter of a request (`ctnetlink_alloc_filter()`).
-    pub fn parse(family: u8, a: &Attrs<'_>) -> Result<Filter, i32> {
+    /// Builds the filter of a request (`ctnetlink_alloc_filter()`) from
+    /// its attributes `a`, parsed from `raw`.
+    pub fn parse(family: u8, a: &Attrs<'_>, raw: &[u8]) -> Result<Filter, i32> {
         let get = |ty: u16| a[ty as usize];
         let mut f = Filter {
             family,
@@ -719,7 +720,11 @@ impl Filter {
         let Some(fl) = get(cta::FILTER) else {
             return Ok(f);
         };
-        let fb = parse_checked::<3>(fl, &FILTER_POLICY)?;
+        // The one nest nf parses strictly (`nla_parse_nested()`).
+        if nlattr::raw_type(raw, cta::FILTER).is_some_and(|t| t & nlattr::NLA_F_NESTED == 0) {
+            return Err(EINVAL);
+        }
+        let fb = nlattr::parse_strict::<3>(fl, &FILTER_POLICY)?;
         f.orig_flags = fb[cta::FILTER_ORIG_FLAGS as usize]
             .and_then(nlattr::u32_ne)
             .unwrap_or(0);
@@ -1018,6 +1023,39 @@ mod tests {
     }
 
     #[test]
+    fn filter_nest_is_parsed_strictly() {
+        // CTA_FILTER as the kernel's `nla_parse_nested()` takes it.
+        fn attr(ty: u16, payload: &[u8]) -> Vec<u8> {
+            let mut v = ((4 + payload.len()) as u16).to_ne_bytes().to_vec();
+            v.extend_from_slice(&ty.to_ne_bytes());
+            v.extend_from_slice(payload);
+            v.resize(v.len().div_ceil(4) * 4, 0);
+            v
+        }
+        let flags = |f: u32| attr(cta::FILTER_ORIG_FLAGS, &f.to_ne_bytes());
+        let nested = nlattr::NLA_F_NESTED;
+        let parse = |top: Vec<u8>| Filter::parse(2, &parse_attrs(&top).unwrap(), &top).map(|f| f.orig_flags);
+        assert_eq!(parse(attr(cta::FILTER | nested, &flags(0))), Ok(0));
+        assert_eq!(parse(attr(cta::FILTER | nested, &[])), Ok(0));
+        // The outer attribute without NLA_F_NESTED.
+        assert_eq!(parse(attr(cta::FILTER, &flags(0))), Err(EINVAL));
+        // An unknown inner type, type 0, a u32 of 8 bytes or of 2, a flag
+        // word marked nested, bytes left over.
+        assert_eq!(parse(attr(cta::FILTER | nested, &attr(3, &[0; 4]))), Err(EINVAL));
+        assert_eq!(parse(attr(cta::FILTER | nested, &attr(0, &[0; 4]))), Err(EINVAL));
+        assert_eq!(parse(attr(cta::FILTER | nested, &attr(cta::FILTER_ORIG_FLAGS, &[0; 8]))), Err(EINVAL));
+        assert_eq!(parse(attr(cta::FILTER | nested, &attr(cta::FILTER_REPLY_FLAGS, &[0; 2]))), Err(EINVAL));
+        assert_eq!(parse(attr(cta::FILTER | nested, &attr(cta::FILTER_ORIG_FLAGS | nested, &[0; 4]))), Err(EINVAL));
+        let mut left = flags(0);
+        left.extend_from_slice(&[1, 2]);
+        assert_eq!(parse(attr(cta::FILTER | nested, &left)), Err(EINVAL));
+        // The last CTA_FILTER counts, as in the kernel's attribute table.
+        let mut two = attr(cta::FILTER, &flags(0));
+        two.extend(attr(cta::FILTER | nested, &flags(0)));
+        assert_eq!(parse(two), Ok(0));
+    }
+
+    #[test]
     fn entry_round_trips_through_the_query_parser() {
         let o = udp();
         let r = o.invert().unwrap();
@@ -1037,7 +1075,7 @@ mod tests {
         let q = parse_query(2, &a).unwrap().unwrap();
         assert_eq!(q.tuple, o);
         assert_eq!(q.id, Some(42));
-        let f = Filter::parse(2, &a).unwrap();
+        let f = Filter::parse(2, &a, &buf[20..n]).unwrap();
         // The entry's own status (8) as filter: it matches itself.
         assert!(f.matches(&entry(&o, &r)));
     }
@@ -1100,7 +1138,7 @@ mod tests {
         w.nest_end(f);
         let n = w.finish().unwrap();
         let a = parse_attrs(&buf[..n]).unwrap();
-        let f = Filter::parse(2, &a).unwrap();
+        let f = Filter::parse(2, &a, &buf[..n]).unwrap();
         let o = udp();
         let r = o.invert().unwrap();
         assert!(f.matches(&entry(&o, &r)));
@@ -1142,7 +1180,7 @@ mod tests {
         w.put_be32(cta::MARK_MASK, 1);
         let n = w.finish().unwrap();
         assert_eq!(
-            Filter::parse(0, &parse_attrs(&buf[..n]).unwrap()),
+            Filter::parse(0, &parse_attrs(&buf[..n]).unwrap(), &buf[..n]),
             Err(EINVAL)
         );
         // Short CTA_MARK: ERANGE from the policy.
@@ -1157,7 +1195,7 @@ mod tests {
         w.nest_end(f);
         let n = w.finish().unwrap();
         assert_eq!(
-            Filter::parse(2, &parse_attrs(&buf[..n]).unwrap()),
+            Filter::parse(2, &parse_attrs(&buf[..n]).unwrap(), &buf[..n]),
             Err(EINVAL)
         );
         // ICMP with a type nf does not track: EINVAL.

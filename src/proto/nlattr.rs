@@ -269,6 +269,70 @@ pub fn parse<const N: usize>(buf: &[u8]) -> [Option<&[u8]>; N] {
     tb
 }
 
+/// The whole type field, flags included, of the attribute of type `ty`
+/// that [`parse`] keeps (the last one), if any.
+pub fn raw_type(buf: &[u8], ty: u16) -> Option<u16> {
+    let mut found = None;
+    let mut rest = buf;
+    while let Some((&[l0, l1, t0, t1], _)) = rest.split_first_chunk::<NLA_HDRLEN>() {
+        let len = usize::from(u16::from_ne_bytes([l0, l1]));
+        let raw = u16::from_ne_bytes([t0, t1]);
+        if len < NLA_HDRLEN || len > rest.len() {
+            break;
+        }
+        if raw & NLA_TYPE_MASK == ty {
+            found = Some(raw);
+        }
+        rest = rest.get(align(len)..).unwrap_or(&[]);
+    }
+    found
+}
+
+/// Parses the payload of a nested attribute as the kernel's strict
+/// `nla_parse_nested()` does (`NL_VALIDATE_STRICT`; the caller checks the
+/// outer attribute's `NLA_F_NESTED`): `EINVAL` for an attribute type of 0
+/// or beyond `N - 1`, one without a policy ([`Policy::Any`]), a fixed-size
+/// type of another size, `NLA_F_NESTED` missing on a nested type or set on
+/// another, and for bytes left over; then every payload is checked
+/// against its policy.
+pub fn parse_strict<'a, const N: usize>(buf: &'a [u8], policy: &[Policy]) -> Result<[Option<&'a [u8]>; N], i32> {
+    let mut tb = [None; N];
+    let mut rest = buf;
+    while let Some((&[l0, l1, t0, t1], _)) = rest.split_first_chunk::<NLA_HDRLEN>() {
+        let len = usize::from(u16::from_ne_bytes([l0, l1]));
+        let raw = u16::from_ne_bytes([t0, t1]);
+        if len < NLA_HDRLEN || len > rest.len() {
+            break;
+        }
+        let ty = usize::from(raw & NLA_TYPE_MASK);
+        let pol = match policy.get(ty) {
+            Some(&p) if ty != 0 && ty < N && p != Policy::Any => p,
+            _ => return Err(EINVAL),
+        };
+        let p = rest.get(NLA_HDRLEN..len).unwrap_or(&[]);
+        let exact = match pol {
+            Policy::U8 => Some(1),
+            Policy::U16 => Some(2),
+            Policy::U32 | Policy::U32Mask(_) => Some(4),
+            _ => None,
+        };
+        let nested = raw & NLA_F_NESTED != 0;
+        if exact.is_some_and(|n| n != p.len()) || nested != (pol == Policy::Nested) {
+            return Err(EINVAL);
+        }
+        pol.check(p)?;
+        if let Some(slot) = tb.get_mut(ty) {
+            *slot = Some(p);
+        }
+        rest = rest.get(align(len)..).unwrap_or(&[]);
+    }
+    if rest.is_empty() {
+        Ok(tb)
+    } else {
+        Err(EINVAL)
+    }
+}
+
 /// What an attribute must be (`struct nla_policy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {
