@@ -279,7 +279,7 @@ fn update(req: &Request<'_>) -> Result {
             .mark
             .fetch_update(Relaxed, Relaxed, |old| Some((old & m.mask) ^ m.val));
     }
-    events::report(&ct.table, &ct.ns, c, Event::Update { protoinfo: true });
+    events::report(&ct.table, &ct.ns, c, Event::Update { protoinfo: true, mark: true });
     Ok(())
 }
 

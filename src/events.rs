@@ -32,6 +32,9 @@ pub(crate) enum Event {
     Update {
         /// The TCP state changed (the message carries it).
         protoinfo: bool,
+        /// Changed by a ctnetlink request, which reports the mark as
+        /// changed, as nf's `ctnetlink_change_conntrack()` does.
+        mark: bool,
     },
     /// Removed from the table.
     Destroy,
@@ -53,9 +56,9 @@ pub(crate) fn report(table: &Table, ns: &Ns, c: &Conn, ev: Event) {
             group::NEW,
             msg::NEW,
             flags::CREATE | flags::EXCL,
-            Kind::Event,
+            Kind::Event { mark: false },
         ),
-        Event::Update { .. } => (group::UPDATE, msg::NEW, 0, Kind::Event),
+        Event::Update { mark, .. } => (group::UPDATE, msg::NEW, 0, Kind::Event { mark }),
         Event::Destroy => (group::DESTROY, msg::DELETE, 0, Kind::Destroy),
     };
     // SAFETY: `ns.net` is the namespace that owns `ns`, alive while `ns`
@@ -67,7 +70,7 @@ pub(crate) fn report(table: &Table, ns: &Ns, c: &Conn, ev: Event) {
     }
     let protoinfo = match ev {
         Event::New | Event::Destroy => true,
-        Event::Update { protoinfo } => protoinfo,
+        Event::Update { protoinfo, .. } => protoinfo,
     };
     let now = time::jiffies32();
     // Errors are messages lost to memory pressure, as nf's (listeners see

@@ -235,7 +235,7 @@ impl NetCt {
                         changed |= c.set_status_new(status::SEEN_REPLY);
                     }
                     if changed {
-                        events::report(&self.table, &self.ns, c, Event::Update { protoinfo: false });
+                        events::report(&self.table, &self.ns, c, Event::Update { protoinfo: false, mark: false });
                     }
                 }
                 None => self.invalid(c.orig.proto, "not valid for this connection", Some(&tuple)),
@@ -289,7 +289,7 @@ impl NetCt {
         let reply = || dir == Dir::Reply && c.set_status_new(status::SEEN_REPLY);
         let update = |changed: bool| {
             if changed || protoinfo {
-                events::report(&self.table, &self.ns, c, Event::Update { protoinfo });
+                events::report(&self.table, &self.ns, c, Event::Update { protoinfo, mark: false });
             }
         };
         match out {

@@ -159,6 +159,8 @@ in_ns "$a" conntrack -G -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 5999 --dport 53
 in_ns "$a" conntrack -U -f ipv4 -p tcp --mark 7 >/dev/null 2>&1
 n=$(in_ns "$a" conntrack -L -m 7 2>/dev/null | grep -c 'dport=80 .*mark=7')
 [ "$n" = 1 ] && pass "-U -f ipv4 --mark 7 sets the mark; -L -m 7 lists it" || fail "-U mark: $n entries with mark 7"
+# Back to 0: the update event still carries the mark (checked with -E below).
+in_ns "$a" conntrack -U -f ipv4 -p tcp --mark 0 >/dev/null 2>&1
 [ "$(in_ns "$a" conntrack -C 2>/dev/null)" = "$(in_ns "$a" sysctl -n net.rct.count)" ] &&
 	pass "-C equals net.rct.count" || fail "-C differs from net.rct.count"
 for l in dying unconfirmed; do
@@ -235,8 +237,10 @@ ev=$(cat "/tmp/ctnl-events.$$")
 rm -f "/tmp/ctnl-events.$$"
 grep -q '^ *\[NEW\] udp .*sport=5001 dport=53 \[UNREPLIED\]' <<<"$ev" &&
 	grep -q '^ *\[UPDATE\] tcp .* ESTABLISHED .*sport=40001 dport=80 .*\[ASSURED\]' <<<"$ev" &&
+	grep -q '^ *\[UPDATE\] tcp .*sport=40001 dport=80 .*mark=7' <<<"$ev" &&
+	grep -q '^ *\[UPDATE\] tcp .*sport=40001 dport=80 .*mark=0' <<<"$ev" &&
 	grep -q '^ *\[DESTROY\] udp .*dport=7000 ' <<<"$ev" &&
-	pass "-E shows NEW, UPDATE and DESTROY events" || {
+	pass "-E shows NEW, UPDATE (mark changes too, to 0 as well) and DESTROY events" || {
 	fail "-E events missing:"
 	echo "$ev" | head -20 | sed 's/^/#   /'
 }

@@ -345,8 +345,12 @@ pub struct Entry<'a> {
 pub enum Kind {
     /// A reply or dump record (`ctnetlink_fill_info()`).
     Info,
-    /// A new or update event (`ctnetlink_conntrack_event()`).
-    Event,
+    /// A new or update event (`ctnetlink_conntrack_event()`); `mark`: it
+    /// reports a mark change (`IPCT_MARK`), so the mark goes out even if 0.
+    Event {
+        /// The mark changed.
+        mark: bool,
+    },
     /// A destroy event: timeout only if left, TCP state only, counters.
     Destroy,
 }
@@ -441,16 +445,17 @@ pub fn write_entry(w: &mut Writer<'_>, h: &MsgHeader, e: &Entry<'_>, kind: Kind)
                 write_counters(w, c);
             }
         }
-        Kind::Event => {
+        Kind::Event { mark } => {
             // ctnetlink_conntrack_event(): protocol info only when it
-            // changed (the caller passes `tcp` then), mark only if set.
+            // changed (the caller passes `tcp` then), mark if set or
+            // changed.
             w.put_be32(cta::ID, e.id);
             w.put_be32(cta::STATUS, e.status);
             w.put_be32(cta::TIMEOUT, e.timeout);
             if let Some(t) = &e.tcp {
                 write_tcp(w, t, false);
             }
-            if e.mark != 0 {
+            if mark || e.mark != 0 {
                 w.put_be32(cta::MARK, e.mark);
             }
         }
@@ -1034,18 +1039,44 @@ mod tests {
         }
         let flags = |f: u32| attr(cta::FILTER_ORIG_FLAGS, &f.to_ne_bytes());
         let nested = nlattr::NLA_F_NESTED;
-        let parse = |top: Vec<u8>| Filter::parse(2, &parse_attrs(&top).unwrap(), &top).map(|f| f.orig_flags);
+        let parse = |top: Vec<u8>| {
+            Filter::parse(2, &parse_attrs(&top).unwrap(), &top).map(|f| f.orig_flags)
+        };
         assert_eq!(parse(attr(cta::FILTER | nested, &flags(0))), Ok(0));
         assert_eq!(parse(attr(cta::FILTER | nested, &[])), Ok(0));
         // The outer attribute without NLA_F_NESTED.
         assert_eq!(parse(attr(cta::FILTER, &flags(0))), Err(EINVAL));
         // An unknown inner type, type 0, a u32 of 8 bytes or of 2, a flag
         // word marked nested, bytes left over.
-        assert_eq!(parse(attr(cta::FILTER | nested, &attr(3, &[0; 4]))), Err(EINVAL));
-        assert_eq!(parse(attr(cta::FILTER | nested, &attr(0, &[0; 4]))), Err(EINVAL));
-        assert_eq!(parse(attr(cta::FILTER | nested, &attr(cta::FILTER_ORIG_FLAGS, &[0; 8]))), Err(EINVAL));
-        assert_eq!(parse(attr(cta::FILTER | nested, &attr(cta::FILTER_REPLY_FLAGS, &[0; 2]))), Err(EINVAL));
-        assert_eq!(parse(attr(cta::FILTER | nested, &attr(cta::FILTER_ORIG_FLAGS | nested, &[0; 4]))), Err(EINVAL));
+        assert_eq!(
+            parse(attr(cta::FILTER | nested, &attr(3, &[0; 4]))),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            parse(attr(cta::FILTER | nested, &attr(0, &[0; 4]))),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            parse(attr(
+                cta::FILTER | nested,
+                &attr(cta::FILTER_ORIG_FLAGS, &[0; 8])
+            )),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            parse(attr(
+                cta::FILTER | nested,
+                &attr(cta::FILTER_REPLY_FLAGS, &[0; 2])
+            )),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            parse(attr(
+                cta::FILTER | nested,
+                &attr(cta::FILTER_ORIG_FLAGS | nested, &[0; 4])
+            )),
+            Err(EINVAL)
+        );
         let mut left = flags(0);
         left.extend_from_slice(&[1, 2]);
         assert_eq!(parse(attr(cta::FILTER | nested, &left)), Err(EINVAL));

@@ -295,7 +295,10 @@ pub fn raw_type(buf: &[u8], ty: u16) -> Option<u16> {
 /// type of another size, `NLA_F_NESTED` missing on a nested type or set on
 /// another, and for bytes left over; then every payload is checked
 /// against its policy.
-pub fn parse_strict<'a, const N: usize>(buf: &'a [u8], policy: &[Policy]) -> Result<[Option<&'a [u8]>; N], i32> {
+pub fn parse_strict<'a, const N: usize>(
+    buf: &'a [u8],
+    policy: &[Policy],
+) -> Result<[Option<&'a [u8]>; N], i32> {
     let mut tb = [None; N];
     let mut rest = buf;
     while let Some((&[l0, l1, t0, t1], _)) = rest.split_first_chunk::<NLA_HDRLEN>() {

@@ -952,7 +952,8 @@ pub fn packet(
     let unacked = (c.seen[0].flags | c.seen[1].flags) & tflag::DATA_UNACKNOWLEDGED != 0;
     let mut timeout = if c.retrans >= cfg.max_retrans && per_state > t.timeout(Timeout::Retrans) {
         Timeout::Retrans
-    } else if ((index == Index::Rst && new == State::Established) || unacked) && per_state > t.timeout(Timeout::Unack)
+    } else if ((index == Index::Rst && new == State::Established) || unacked)
+        && per_state > t.timeout(Timeout::Unack)
     {
         Timeout::Unack
     } else if c.last_win == 0 && per_state > t.timeout(Timeout::Retrans) {
