@@ -36,6 +36,7 @@ use crate::kext::sched;
 use crate::kext::time::{self, HZ};
 use crate::netns::{NetCt, Rct};
 use crate::proto::ctnl::{self, msg, Entry, Filter, Kind, TcpInfo};
+use crate::proto::ctnl_exp;
 use crate::proto::nlattr::{self, flags, MsgHeader, Writer};
 use crate::proto::stat::Stat;
 use crate::proto::tcp::TcpConn;
@@ -483,6 +484,58 @@ struct EmptyDump;
 impl Dump for EmptyDump {
     fn dump(_req: &DumpRequest<'_>, _ctx: &mut [u64; 6], _out: &mut [u8]) -> Result<usize> {
         Ok(0)
+    }
+}
+
+/// The expectation subsystem: rct keeps no expectations, and answers as
+/// nf_conntrack_netlink does with none (see [`ctnl_exp`]).
+pub(crate) struct CtnetlinkExp;
+
+impl Subsystem for CtnetlinkExp {
+    const NAME: &'static CStr = kernel::c_str!("conntrack_expect");
+    const ID: u8 = ctnl_exp::SUBSYS;
+    const TYPES: usize = ctnl_exp::msg::MAX;
+
+    fn request(req: &Request<'_>) -> Result {
+        let h = req.header();
+        // As for entries, rct answers only where it tracks.
+        netct(req.net())?;
+        match ctnl_exp::answer(h.msg_type, h.flags, h.family, req.attrs()).map_err(err)? {
+            ctnl_exp::Answer::Ack => Ok(()),
+            ctnl_exp::Answer::EmptyDump => req.dump::<EmptyDump>(),
+            ctnl_exp::Answer::StatsDump => req.dump::<ExpStatsDump>(),
+        }
+    }
+}
+
+/// The expectation statistics: one record per possible CPU.
+struct ExpStatsDump;
+
+impl Dump for ExpStatsDump {
+    /// `ctx[0]`: the next CPU.
+    fn dump(req: &DumpRequest<'_>, ctx: &mut [u64; 6], out: &mut [u8]) -> Result<usize> {
+        let h = req.header();
+        let mut w = Writer::new(out);
+        while let Ok(cpu) = u32::try_from(ctx[0]) {
+            if cpu >= percpu::nr_cpu_ids() {
+                break;
+            }
+            if percpu::cpu_possible(cpu) {
+                let mh = MsgHeader {
+                    ty: ctnl_exp::msg_type(ctnl_exp::msg::GET_STATS_CPU),
+                    flags: flags::MULTI,
+                    seq: h.seq,
+                    portid: h.portid,
+                    family: 0,
+                    res_id: u16::try_from(cpu).unwrap_or(u16::MAX),
+                };
+                if !ctnl_exp::write_stats_cpu(&mut w, &mh) {
+                    break;
+                }
+            }
+            ctx[0] += 1;
+        }
+        Ok(w.len())
     }
 }
 

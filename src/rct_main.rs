@@ -90,6 +90,19 @@ fn ctnetlink() -> Option<kext::nfnetlink::Registration<ctnetlink::Ctnetlink>> {
     }
 }
 
+/// Registers the expectation subsystem beside rct's ctnetlink, so that
+/// expectation requests and listeners find rct's (empty) table instead of
+/// making nfnetlink ask for nf_conntrack_netlink.
+fn ctnetlink_exp() -> Option<kext::nfnetlink::Registration<ctnetlink::CtnetlinkExp>> {
+    match kext::nfnetlink::Registration::new() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            pr_info!("ctnetlink expectation subsystem not registered ({:?})\n", e);
+            None
+        }
+    }
+}
+
 /// The bucket count and the initial `net.rct.max` the `hashsize` and `max`
 /// parameters ask for; `EINVAL`, logged, for a value out of range.
 fn sizes() -> Result<(u32, i32)> {
@@ -113,9 +126,11 @@ fn sizes() -> Result<(u32, i32)> {
 /// unregistering the pernet subsystem runs every namespace's exit (hooks
 /// off, entries flushed, proc files and sysctls removed); then the GC
 /// stops; then the table goes, after `rcu_barrier()` has run every pending
-/// free. ctnetlink goes first, waiting for running requests (a running dump
-/// holds a module reference, so none is left).
+/// free. ctnetlink goes first (expectations, then entries), waiting for
+/// running requests (a running dump holds a module reference, so none is
+/// left).
 struct RctModule {
+    _ctnetlink_exp: Option<kext::nfnetlink::Registration<ctnetlink::CtnetlinkExp>>,
     _ctnetlink: Option<kext::nfnetlink::Registration<ctnetlink::Ctnetlink>>,
     _pernet: kext::net::PernetRegistration<netns::Rct>,
     _published: netns::Published,
@@ -136,6 +151,7 @@ impl kernel::Module for RctModule {
         // then sets up namespaces before rct and tears them down after,
         // so rct's events always have its sockets.
         let ctnetlink = ctnetlink();
+        let ctnetlink_exp = ctnetlink.as_ref().and_then(|_| ctnetlink_exp());
         let pernet = kext::net::PernetRegistration::new()?;
         pr_info!(
             "loaded: {} buckets, max {}, {} bytes per entry\n",
@@ -144,6 +160,7 @@ impl kernel::Module for RctModule {
             core::mem::size_of::<conn::Conn>()
         );
         Ok(Self {
+            _ctnetlink_exp: ctnetlink_exp,
             _ctnetlink: ctnetlink,
             _pernet: pernet,
             _published: published,

@@ -163,6 +163,11 @@ n=$(in_ns "$a" conntrack -L -m 7 2>/dev/null | grep -c 'dport=80 .*mark=7')
 in_ns "$a" conntrack -U -f ipv4 -p tcp --mark 0 >/dev/null 2>&1
 [ "$(in_ns "$a" conntrack -C 2>/dev/null)" = "$(in_ns "$a" sysctl -n net.rct.count)" ] &&
 	pass "-C equals net.rct.count" || fail "-C differs from net.rct.count"
+# Expectations: rct has none, and serves the subsystem so that conntrack
+# (and conntrackd) see an empty table, as nf's without helpers.
+out=$(in_ns "$a" conntrack -L expect 2>&1) && ! grep -q 'src=' <<<"$out" &&
+	in_ns "$a" conntrack -F expect >/dev/null 2>&1 &&
+	pass "-L expect: an empty list; -F expect succeeds" || fail "-L/-F expect: '$out'"
 for l in dying unconfirmed; do
 	out=$(in_ns "$a" conntrack -L "$l" 2>&1) && ! grep -q 'src=' <<<"$out" &&
 		pass "-L $l: an empty list, as nf's" || fail "-L $l: '$out'"

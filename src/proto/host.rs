@@ -11,6 +11,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod ctnl;
+pub mod ctnl_exp;
 pub mod hash;
 pub mod line;
 pub mod nlattr;

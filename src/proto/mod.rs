@@ -10,6 +10,7 @@
 //! C reference: none.
 
 pub mod ctnl;
+pub mod ctnl_exp;
 pub mod hash;
 pub mod line;
 pub mod nlattr;

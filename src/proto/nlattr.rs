@@ -355,6 +355,9 @@ pub enum Policy {
     MinLen(usize),
     /// `NLA_BINARY` of at most this many bytes.
     MaxLen(usize),
+    /// `NLA_NUL_STRING` of at most this many characters: a NUL within the
+    /// first that many plus one bytes (0: anywhere).
+    NulString(usize),
 }
 
 impl Policy {
@@ -362,7 +365,7 @@ impl Policy {
     /// reserved bits (lib/nlattr.c's `validate_nla()`).
     pub fn check(self, p: &[u8]) -> Result<(), i32> {
         let min = match self {
-            Policy::Any | Policy::MaxLen(_) => 0,
+            Policy::Any | Policy::MaxLen(_) | Policy::NulString(_) => 0,
             Policy::U8 => 1,
             Policy::U16 => 2,
             Policy::U32 | Policy::U32Mask(_) => 4,
@@ -379,6 +382,17 @@ impl Policy {
         }
         match self {
             Policy::MaxLen(n) if p.len() > n => Err(ERANGE),
+            Policy::NulString(n) => {
+                let m = if n > 0 {
+                    p.len().min(n.saturating_add(1))
+                } else {
+                    p.len()
+                };
+                match p.get(..m) {
+                    Some(s) if s.contains(&0) => Ok(()),
+                    _ => Err(EINVAL),
+                }
+            }
             Policy::U32Mask(mask) if u32_ne(p).unwrap_or(0) & !mask != 0 => Err(EINVAL),
             _ => Ok(()),
         }
