@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """ctnetlink requests for rct's selftests and benchmark.
 
-  ctnl.py fuzz SECONDS SEED   random ctnetlink requests for SECONDS
+  ctnl.py fuzz SECONDS SEED   random ctnetlink requests (entries and
+                              expectations) for SECONDS
   ctnl.py eperm               a flush without CAP_NET_ADMIN (run as an
                               unprivileged user): expects EPERM
   ctnl.py delete-dst ADDR     deletes the entries whose original destination
@@ -33,6 +34,7 @@ NLMSG_ERROR, NLMSG_DONE = 2, 3
 F_REQUEST, F_ACK, F_DUMP, F_EXCL, F_CREATE = 0x1, 0x4, 0x300, 0x200, 0x400
 NESTED = 0x8000
 SUBSYS = 1
+EXP_SUBSYS = 2  # expectations
 # Nested attribute types per level (enum ctattr_*), to build plausible trees.
 TOP_NESTED = {1, 2, 4, 5, 6, 9, 10, 13, 14, 15, 16, 20, 24, 25}
 TOP_MAX = 26
@@ -77,7 +79,8 @@ def tuple_attr(r, t):
 
 
 def request(r, seq):
-    mtype = r.randrange(0, 10)
+    subsys = EXP_SUBSYS if r.random() < 0.15 else SUBSYS
+    mtype = r.randrange(0, 10 if subsys == SUBSYS else 6)
     flags = F_REQUEST | F_ACK
     roll = r.random()
     if roll < 0.3:
@@ -99,7 +102,7 @@ def request(r, seq):
     payload = nfgen + body
     if r.random() < 0.03:
         payload = payload[: r.randrange(0, 4)]  # no complete nfgenmsg
-    hdr = struct.pack("=IHHII", 16 + len(payload), SUBSYS << 8 | mtype, flags, seq, 0)
+    hdr = struct.pack("=IHHII", 16 + len(payload), subsys << 8 | mtype, flags, seq, 0)
     return hdr + payload, flags
 
 
@@ -125,7 +128,7 @@ def answers(sock, seq, deadline):
                     return -struct.unpack_from("=i", data, off + 16)[0]
                 if ty == NLMSG_DONE:
                     return -struct.unpack_from("=i", data, off + 16)[0]
-                if ty >> 8 != SUBSYS:
+                if ty >> 8 not in (SUBSYS, EXP_SUBSYS):
                     return "unexpected type %#x" % ty
             off += (ln + 3) & ~3
 
