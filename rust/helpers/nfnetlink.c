@@ -4,11 +4,13 @@
  * its functions at load time with symbol_get() (after request_module()),
  * so that `insmod rct.ko` works whether or not nfnetlink is loaded, and rct
  * still loads, without ctnetlink, where nfnetlink is missing. The
- * references taken keep nfnetlink loaded until rct_helper_nfnl_put().
+ * references taken keep nfnetlink loaded until the last
+ * rct_helper_nfnl_put().
  */
 
 #include <linux/kmod.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -23,7 +25,15 @@ static int (*rct_nfnl_send)(struct sk_buff *skb, struct net *net, u32 portid,
 			    unsigned int group, int echo, gfp_t flags);
 static int (*rct_nfnl_has_listeners)(struct net *net, unsigned int group);
 
-void rct_helper_nfnl_put(void)
+/*
+ * Every subsystem registration (entries, expectations) takes a reference
+ * and gives it back when it goes: the functions stay resolved, and
+ * nfnetlink loaded, until the last one is put.
+ */
+static DEFINE_MUTEX(rct_nfnl_lock);
+static unsigned int rct_nfnl_users;
+
+static void rct_nfnl_release(void)
 {
 	if (rct_nfnl_register)
 		symbol_put(nfnetlink_subsys_register);
@@ -42,19 +52,36 @@ void rct_helper_nfnl_put(void)
 	rct_nfnl_has_listeners = NULL;
 }
 
+void rct_helper_nfnl_put(void)
+{
+	mutex_lock(&rct_nfnl_lock);
+	if (rct_nfnl_users && --rct_nfnl_users == 0)
+		rct_nfnl_release();
+	mutex_unlock(&rct_nfnl_lock);
+}
+
 int rct_helper_nfnl_get(void)
 {
-	request_module("nfnetlink");
-	rct_nfnl_register = symbol_get(nfnetlink_subsys_register);
-	rct_nfnl_unregister = symbol_get(nfnetlink_subsys_unregister);
-	rct_nfnl_unicast = symbol_get(nfnetlink_unicast);
-	rct_nfnl_send = symbol_get(nfnetlink_send);
-	rct_nfnl_has_listeners = symbol_get(nfnetlink_has_listeners);
-	if (rct_nfnl_register && rct_nfnl_unregister && rct_nfnl_unicast &&
-	    rct_nfnl_send && rct_nfnl_has_listeners)
-		return 0;
-	rct_helper_nfnl_put();
-	return -ENOENT;
+	int ret = 0;
+
+	mutex_lock(&rct_nfnl_lock);
+	if (!rct_nfnl_users) {
+		request_module("nfnetlink");
+		rct_nfnl_register = symbol_get(nfnetlink_subsys_register);
+		rct_nfnl_unregister = symbol_get(nfnetlink_subsys_unregister);
+		rct_nfnl_unicast = symbol_get(nfnetlink_unicast);
+		rct_nfnl_send = symbol_get(nfnetlink_send);
+		rct_nfnl_has_listeners = symbol_get(nfnetlink_has_listeners);
+		if (!(rct_nfnl_register && rct_nfnl_unregister && rct_nfnl_unicast &&
+		      rct_nfnl_send && rct_nfnl_has_listeners)) {
+			rct_nfnl_release();
+			ret = -ENOENT;
+		}
+	}
+	if (!ret)
+		rct_nfnl_users++;
+	mutex_unlock(&rct_nfnl_lock);
+	return ret;
 }
 
 int rct_helper_nfnl_subsys_register(const struct nfnetlink_subsystem *n)

@@ -395,7 +395,8 @@ impl<T: Subsystem> Registration<T> {
         ss.cb_count = count;
         ss.cb = cbs.as_ptr();
         let ss = KBox::pin(ss, GFP_KERNEL).map_err(|e| RegisterError::Other(e.into()))?;
-        // SAFETY: Resolves nfnetlink's functions; undone by `rct_helper_nfnl_put()`.
+        // SAFETY: Takes a reference on nfnetlink's functions (resolving them
+        // for the first one), given back by `rct_helper_nfnl_put()`.
         if unsafe { bindings::rct_helper_nfnl_get() } != 0 {
             return Err(RegisterError::NoNfnetlink);
         }

@@ -254,4 +254,11 @@ grep -q '^ *\[NEW\] udp .*sport=5001 dport=53 \[UNREPLIED\]' <<<"$ev" &&
 out=$(in_ns "$b" setpriv --reuid=65534 --regid=65534 --clear-groups conntrack -F 2>&1)
 grep -qi 'CAP_NET_ADMIN\|not permitted' <<<"$out" && [ -n "$(in_ns "$b" cat /proc/net/rct_conntrack)" ] &&
 	pass "without CAP_NET_ADMIN: EPERM, nothing flushed" || fail "unprivileged flush: '$out'"
+
+# rmmod gives both subsystems (entries, expectations) back.
+cleanup_ns
+rct_unload
+mp nf_conntrack_netlink && pass "after rmmod rct, nf_conntrack_netlink registers both subsystems" ||
+	fail "nf_conntrack_netlink cannot load after rmmod rct"
+mp -r nf_conntrack_netlink
 exit $ret
