@@ -245,6 +245,41 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// The attributes of a buffer, in order, as `nla_for_each_attr()` walks
+/// them: each one's whole type field (flags included) and payload. The walk
+/// stops at the end or at a malformed header; [`Walk::rest`] is then what
+/// was left.
+pub struct Walk<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Walk<'a> {
+    /// Walks the attributes of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self { rest: buf }
+    }
+
+    /// The bytes not walked (yet): after the walk, bytes left over.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = (u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (&[l0, l1, t0, t1], _) = self.rest.split_first_chunk::<NLA_HDRLEN>()?;
+        let len = usize::from(u16::from_ne_bytes([l0, l1]));
+        if len < NLA_HDRLEN || len > self.rest.len() {
+            return None;
+        }
+        let payload = self.rest.get(NLA_HDRLEN..len).unwrap_or(&[]);
+        self.rest = self.rest.get(align(len)..).unwrap_or(&[]);
+        Some((u16::from_ne_bytes([t0, t1]), payload))
+    }
+}
+
 /// Splits `buf` into attributes by type, as `nla_parse_deprecated()` with
 /// no policy: the payload of the last attribute of each type `1..N` (flags
 /// masked off), later ones overriding earlier ones; unknown types are
@@ -252,19 +287,13 @@ impl<'a> Writer<'a> {
 /// ignored, as the kernel only warns about them).
 pub fn parse<const N: usize>(buf: &[u8]) -> [Option<&[u8]>; N] {
     let mut tb = [None; N];
-    let mut rest = buf;
-    while rest.len() >= NLA_HDRLEN {
-        let len = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
-        let ty = usize::from(u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK);
-        if len < NLA_HDRLEN || len > rest.len() {
-            break;
-        }
+    for (raw, p) in Walk::new(buf) {
+        let ty = usize::from(raw & NLA_TYPE_MASK);
         if ty != 0 {
             if let Some(slot) = tb.get_mut(ty) {
-                *slot = rest.get(NLA_HDRLEN..len);
+                *slot = Some(p);
             }
         }
-        rest = rest.get(align(len)..).unwrap_or(&[]);
     }
     tb
 }
@@ -272,20 +301,10 @@ pub fn parse<const N: usize>(buf: &[u8]) -> [Option<&[u8]>; N] {
 /// The whole type field, flags included, of the attribute of type `ty`
 /// that [`parse`] keeps (the last one), if any.
 pub fn raw_type(buf: &[u8], ty: u16) -> Option<u16> {
-    let mut found = None;
-    let mut rest = buf;
-    while let Some((&[l0, l1, t0, t1], _)) = rest.split_first_chunk::<NLA_HDRLEN>() {
-        let len = usize::from(u16::from_ne_bytes([l0, l1]));
-        let raw = u16::from_ne_bytes([t0, t1]);
-        if len < NLA_HDRLEN || len > rest.len() {
-            break;
-        }
-        if raw & NLA_TYPE_MASK == ty {
-            found = Some(raw);
-        }
-        rest = rest.get(align(len)..).unwrap_or(&[]);
-    }
-    found
+    Walk::new(buf)
+        .filter(|(raw, _)| raw & NLA_TYPE_MASK == ty)
+        .last()
+        .map(|(raw, _)| raw)
 }
 
 /// Parses the payload of a nested attribute as the kernel's strict
@@ -300,19 +319,13 @@ pub fn parse_strict<'a, const N: usize>(
     policy: &[Policy],
 ) -> Result<[Option<&'a [u8]>; N], i32> {
     let mut tb = [None; N];
-    let mut rest = buf;
-    while let Some((&[l0, l1, t0, t1], _)) = rest.split_first_chunk::<NLA_HDRLEN>() {
-        let len = usize::from(u16::from_ne_bytes([l0, l1]));
-        let raw = u16::from_ne_bytes([t0, t1]);
-        if len < NLA_HDRLEN || len > rest.len() {
-            break;
-        }
+    let mut walk = Walk::new(buf);
+    for (raw, p) in walk.by_ref() {
         let ty = usize::from(raw & NLA_TYPE_MASK);
         let pol = match policy.get(ty) {
             Some(&p) if ty != 0 && ty < N && p != Policy::Any => p,
             _ => return Err(EINVAL),
         };
-        let p = rest.get(NLA_HDRLEN..len).unwrap_or(&[]);
         let exact = match pol {
             Policy::U8 => Some(1),
             Policy::U16 => Some(2),
@@ -327,9 +340,8 @@ pub fn parse_strict<'a, const N: usize>(
         if let Some(slot) = tb.get_mut(ty) {
             *slot = Some(p);
         }
-        rest = rest.get(align(len)..).unwrap_or(&[]);
     }
-    if rest.is_empty() {
+    if walk.rest().is_empty() {
         Ok(tb)
     } else {
         Err(EINVAL)
