@@ -408,9 +408,11 @@ impl Table {
     }
 
     /// Finds the live entry of namespace `ns` with tuple `key` in either
-    /// direction. Lock-free; the result lives as long as the RCU guard.
+    /// direction. Lock-free; the result lives as long as the RCU guard. An
+    /// expired entry met on the way is killed (nf's lazy
+    /// `nf_ct_gc_expired()`), so no chain lock may be held.
     pub(crate) fn find<'g>(&self, g: &'g Guard, ns: usize, key: &Tuple, now: u32) -> Option<(&'g Conn, Dir)> {
-        self.find_inner(g, ns, key, now, true)
+        self.find_hashed(g, self.hash(ns, key), ns, key, now)
     }
 
     /// [`Table::find`] for a caller that has the key's hash,
@@ -424,20 +426,6 @@ impl Table {
         now: u32,
     ) -> Option<(&'g Conn, Dir)> {
         self.scan(g, h, ns, key, None, now, true, u32::MAX).1
-    }
-
-    /// [`Table::find`]; with `reap`, an expired entry met on the way is
-    /// killed (nf's lazy `nf_ct_gc_expired()`). No chain lock may be held
-    /// when `reap` is set.
-    fn find_inner<'g>(
-        &self,
-        g: &'g Guard,
-        ns: usize,
-        key: &Tuple,
-        now: u32,
-        reap: bool,
-    ) -> Option<(&'g Conn, Dir)> {
-        self.scan(g, self.hash(ns, key), ns, key, None, now, reap, u32::MAX).1
     }
 
     /// Walks the chains of hash `h` (both arrays during a resize) for the
@@ -538,8 +526,8 @@ impl Table {
     }
 
     /// Parks unconfirmed entry `c` for the packet `skb` (fingerprint `fp`;
-    /// `hash` is [`Table::hash`] of its original tuple) on this CPU, in the first free slot (slots fill from the front, so
-    /// lookups stop early); evicts the oldest parked entry when the ring is
+    /// `hash` is [`Table::hash`] of its original tuple) on this CPU, in the
+    /// first free slot (slots fill from the front, so lookups stop early); evicts the oldest parked entry when the ring is
     /// full. Returns the number evicted, or `None` (and frees `c`) if this
     /// CPU has no ring. The caller made sure no slot holds `skb` already
     /// ([`Table::forget`] at the same hook).
