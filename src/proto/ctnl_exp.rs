@@ -166,8 +166,9 @@ mod tests {
     use super::super::nlattr::ERANGE;
     use super::*;
 
-    /// A full IPv4 UDP tuple nest of type `ty`.
-    fn tuple(w: &mut Writer<'_>, ty: u16) {
+    /// A full IPv4 UDP tuple nest of type `ty`, with `CTA_TUPLE_ZONE` if
+    /// `zone` is given.
+    fn tuple(w: &mut Writer<'_>, ty: u16, zone: Option<u16>) {
         let t = w.nest_start(ty);
         let ip = w.nest_start(ct::TUPLE_IP);
         w.put(ct::IP_V4_SRC, &[192, 0, 2, 1]);
@@ -178,6 +179,9 @@ mod tests {
         w.put_be16(ct::PROTO_SRC_PORT, 1000);
         w.put_be16(ct::PROTO_DST_PORT, 53);
         w.nest_end(p);
+        if let Some(z) = zone {
+            w.put_be16(ct::TUPLE_ZONE, z);
+        }
         w.nest_end(t);
     }
 
@@ -192,11 +196,11 @@ mod tests {
     #[test]
     fn answers_as_nf_with_no_expectations() {
         let none = attrs(|_| {});
-        let t = attrs(|w| tuple(w, cta::TUPLE));
+        let t = attrs(|w| tuple(w, cta::TUPLE, None));
         let full = attrs(|w| {
-            tuple(w, cta::MASTER);
-            tuple(w, cta::TUPLE);
-            tuple(w, cta::MASK);
+            tuple(w, cta::MASTER, None);
+            tuple(w, cta::TUPLE, None);
+            tuple(w, cta::MASK, None);
         });
         let dump = flags::DUMP;
         assert_eq!(answer(msg::GET, dump, 2, &none), Ok(Answer::EmptyDump));
@@ -222,20 +226,7 @@ mod tests {
         let name = attrs(|w| w.put(cta::HELP_NAME, b"ftp\0"));
         assert_eq!(answer(msg::DELETE, 0, 2, &name), Ok(Answer::Ack));
         // A tuple with a zone inside: EINVAL (nf parses it without a zone).
-        let tz = attrs(|w| {
-            let t = w.nest_start(cta::TUPLE);
-            let ip = w.nest_start(ct::TUPLE_IP);
-            w.put(ct::IP_V4_SRC, &[192, 0, 2, 1]);
-            w.put(ct::IP_V4_DST, &[192, 0, 2, 2]);
-            w.nest_end(ip);
-            let p = w.nest_start(ct::TUPLE_PROTO);
-            w.put(ct::PROTO_NUM, &[17]);
-            w.put_be16(ct::PROTO_SRC_PORT, 1000);
-            w.put_be16(ct::PROTO_DST_PORT, 53);
-            w.nest_end(p);
-            w.put_be16(ct::TUPLE_ZONE, 1);
-            w.nest_end(t);
-        });
+        let tz = attrs(|w| tuple(w, cta::TUPLE, Some(1)));
         assert_eq!(answer(msg::GET, 0, 2, &tz), Err(EINVAL));
     }
 
