@@ -14,9 +14,14 @@ trap nf_cleanup EXIT
 
 setup_nf_pair
 for ns in "$a" "$b"; do
-	# CLOSE entries must not expire (10 s) while the test compares tables.
+	# CLOSE (10 s), LAST_ACK (30 s) and CLOSE_WAIT (60 s) entries must not
+	# expire while the test compares tables (the debug kernel is slow):
+	# raised alike in both.
 	in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=120 \
-		net.rct.tcp_timeout_close=120 || fail "sysctls"
+		net.rct.tcp_timeout_close=120 \
+		net.netfilter.nf_conntrack_tcp_timeout_last_ack=300 net.rct.tcp_timeout_last_ack=300 \
+		net.netfilter.nf_conntrack_tcp_timeout_close_wait=300 net.rct.tcp_timeout_close_wait=300 ||
+		fail "sysctls"
 done
 
 PEER="$RCT_SELFTEST_DIR/tcp_peer.py"
