@@ -105,7 +105,10 @@ exec bash '$RCT_ROOT/scripts/guest/$mode.sh'
 JOB
 	rct_log "${tag}booting the guest (QEMU TCG, $v kernel)"
 	vm_rc=0
-	"$RCT_ROOT/scripts/vm.sh" "$kdir" "$res" "$job" 3000 || vm_rc=$?
+	# The debug kernel's pass took up to ~50 min on a 2-core machine.
+	local limit=3000
+	[ "$v" = debug ] && limit=4200
+	"$RCT_ROOT/scripts/vm.sh" "$kdir" "$res" "$job" "$limit" || vm_rc=$?
 	[ "$mode" = check ] || return "$vm_rc"
 
 	# Guest selftests: TAP "ok"/"not ok" lines of the kselftest runner.
