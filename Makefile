@@ -9,12 +9,13 @@
 #   make setup      install the packages and tools the above need
 #   make fuzz       fuzz the host crate, FUZZ_SECONDS (600) per target
 #   make bench      rct vs nf_conntrack vs no tracking, in one QEMU boot
+#   make profile    where a bench workload spends its time, PROFILE="udp_rr rct nf"
 #   make clean
 
 RCT_TOOLCHAIN := LLVM=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 
-.PHONY: all modules setup kernel run check test host-test fuzz bench clean
+.PHONY: all modules setup kernel run check test host-test fuzz bench profile clean
 
 all: modules
 
@@ -47,6 +48,10 @@ fuzz:
 
 bench:
 	$(CURDIR)/scripts/bench.sh
+
+PROFILE ?= udp_rr rct nf
+profile:
+	RCT_BENCH_PROFILE="$(PROFILE)" $(CURDIR)/scripts/bench.sh
 
 clean:
 	rm -rf src/*.o src/.*.cmd rust/helpers/*.o rust/helpers/.*.cmd .*.cmd \

@@ -4,7 +4,7 @@
 # under ~/.cache/rct/kernel/<version>-<variant>-<hash>/:
 #   build/    the O= build tree (KDIR for rct's Kbuild), with bzImage
 #   modroot/  modules_install output (nf_conntrack, nft_ct, ... for the guest)
-# Usage: scripts/kernel.sh [normal|debug]   prints the cache directory on stdout.
+# Usage: scripts/kernel.sh [normal|debug|perf]   prints the cache directory on stdout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,8 +13,8 @@ exec 3>&1 1>&2
 
 variant=${1:-normal}
 case $variant in
-normal | debug) ;;
-*) rct_die "unknown variant '$variant' (normal or debug)" ;;
+normal | debug | perf) ;;
+*) rct_die "unknown variant '$variant' (normal, debug or perf)" ;;
 esac
 
 kdir=$(rct_kernel_dir "$variant")

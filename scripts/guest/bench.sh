@@ -161,12 +161,12 @@ entries() {
 	echo $n
 }
 
-# One fresh source address per client run, so every flow is new.
-src=1
+# One fresh source address per client run, so every flow is new: next_src
+# sets SRC (call it outside command substitutions, which would lose it).
+src=0
 next_src() {
-	src=$((src % 250 + 2))
-	echo "198.51.100.$((src - 2))"
-	src=$((src + 1))
+	src=$((src % 248 + 2))
+	SRC=198.51.100.$src
 }
 
 # pps SECONDS: packets per second one sender gets through both namespaces
@@ -184,14 +184,25 @@ scale_pps() {
 	A "$B" udp-flood 203.0.113.1 9 "$1" 5000 64 | awk '{print $2}'
 }
 
+# workload NAME SECONDS: runs one of the rate workloads udp_rr, tcp_crr,
+# udp_pps and prints its rate (tcp_stream: workloads below). The new-flow
+# workloads use source addresses SRC and SRC+1 (see next_src).
+workload() {
+	case $1 in
+	udp_rr) A "$B" udp-rr "$SRC" 2 1024 192.0.2.2 7 "$2" | awk '{print $2}' ;;
+	tcp_crr) A "$B" tcp-crr "$SRC" 2 1024 192.0.2.2 80 "$2" | awk '{print $2}' ;;
+	udp_pps) pps "$2" ;;
+	*) say "unknown workload $1"; return 1 ;;
+	esac
+}
+
 # workloads COND ROUND SECONDS: the four rate workloads.
 workloads() {
-	local c=$1 r=$2 s=$3 v
-	v=$(A "$B" udp-rr "$(next_src)" 2 1024 192.0.2.2 7 "$s" | awk '{print $2}')
-	out "rate udp_rr $c $r $v"
-	v=$(A "$B" tcp-crr "$(next_src)" 2 1024 192.0.2.2 80 "$s" | awk '{print $2}')
-	out "rate tcp_crr $c $r $v"
-	out "rate udp_pps $c $r $(pps "$s")"
+	local c=$1 r=$2 s=$3 w
+	for w in udp_rr tcp_crr udp_pps; do
+		next_src
+		out "rate $w $c $r $(workload $w "$s")"
+	done
 	[ -n "${RCT_BENCH_TRACE:-}" ] && say "$c $r udp_pps done"
 	local before
 	before=$(wc -l <"$TSINK")

@@ -10,7 +10,7 @@ trap 'cleanup_ns; rct_loaded && rct_unload' EXIT
 
 rct_loaded || rct_load || { fail "insmod"; exit $ret; }
 setup_ns s || skip "cannot create namespaces"
-in_ns "$s" sysctl -qw net.rct.udp_timeout=2 net.rct.acct=1
+in_ns "$s" sysctl -qw net.rct.udp_timeout=8 net.rct.acct=1
 
 in_ns "$s" python3 "$TRAFFIC" udp 127.0.0.1 7777 127.0.0.1 7777 3
 lines=$(in_ns "$s" cat /proc/net/rct_conntrack | grep -c 'sport=7777 dport=7777')
@@ -18,7 +18,7 @@ lines=$(in_ns "$s" cat /proc/net/rct_conntrack | grep -c 'sport=7777 dport=7777'
 count() { in_ns "$s" cat /proc/sys/net/rct/count; }
 [ "$(count)" = 1 ] && pass "net.rct.count = 1" || fail "count $(count)"
 empty() { [ "$(count)" = 0 ]; }
-busywait 10000 empty && pass "entry expired and was collected" || fail "count still $(count)"
+busywait 20000 empty && pass "entry expired and was collected" || fail "count still $(count)"
 
 teardown_no_leak
 exit $ret
