@@ -33,6 +33,10 @@
  *                                          socket; flow i goes to DST+j:port (ports
  *                                          FIRSTPORT..65535, then the next address j);
  *                                          prints "rate FLOWS_PER_S"
+ *   ctbench seed-rng FILE                  credit FILE's bytes (random bytes from the
+ *                                          host) to the kernel's random pool, as rngd
+ *                                          would: a guest without an entropy source
+ *                                          may otherwise block in getrandom() for minutes
  *   ctbench probe DST PORT SECONDS GAP_US [STOPFILE]
  *                                          UDP ping-pong to a udp-echo every GAP_US
  *                                          until SECONDS pass or STOPFILE exists; prints
@@ -47,6 +51,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -402,6 +409,28 @@ static int probe(int ac, char **av)
 	return 0;
 }
 
+static int seed_rng(const char *file)
+{
+	struct {
+		struct rand_pool_info info;
+		unsigned char buf[64];
+	} req;
+	int in = open(file, O_RDONLY), out = open("/dev/random", O_WRONLY);
+	ssize_t n = in < 0 ? -1 : read(in, req.buf, sizeof(req.buf));
+
+	if (n <= 0 || out < 0) {
+		perror("seed-rng");
+		return 1;
+	}
+	req.info.entropy_count = (int)n * 8;
+	req.info.buf_size = (int)n;
+	if (ioctl(out, RNDADDENTROPY, &req) < 0) {
+		perror("seed-rng: RNDADDENTROPY");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int ac, char **av)
 {
 	const char *cmd = ac > 1 ? av[1] : "";
@@ -427,6 +456,8 @@ int main(int ac, char **av)
 		return fill(av + 2);
 	if (!strcmp(cmd, "probe") && (ac == 6 || ac == 7))
 		return probe(ac - 2, av + 2);
+	if (!strcmp(cmd, "seed-rng") && ac == 3)
+		return seed_rng(av[2]);
 	if (!strcmp(cmd, "udp-hole") && ac == 3)
 		udp_hole(atoi(av[2]));
 	fprintf(stderr, "usage: see the comment at the top of ctbench.c\n");

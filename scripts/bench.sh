@@ -36,11 +36,13 @@ for v in ROUNDS SECONDS SIZES MEM_ENTRIES GC_ENTRIES GC_TIMEOUT BUCKETS DEL_ENTR
 	n=RCT_BENCH_$v
 	[ -n "${!n:-}" ] && vars+="export $n='${!n}'"$'\n'
 done
+# Random bytes the guest credits to its entropy pool (see seed-rng in ctbench.c).
+head -c 64 /dev/urandom >"$results/seed.bin"
 cat >"$results/job.in" <<JOB
 #!/bin/bash
 # rct-expose: $RCT_ROOT $RCT_CACHE
 export RCT_ROOT='$RCT_ROOT' RCT_KO='$ko' RCT_MODROOT='$kdir/modroot'
-export RCT_CTBENCH='$bin' RCT_BENCH_OUT=/tmp/results/bench.txt
+export RCT_CTBENCH='$bin' RCT_BENCH_OUT=/tmp/results/bench.txt RCT_BENCH_SEED=/tmp/results/seed.bin
 $vars
 bash '$RCT_ROOT/scripts/guest/bench.sh'
 JOB

@@ -81,14 +81,11 @@ sleep 1
 # nf_conntrack draws a random number for every insert; until the kernel's
 # random generator is seeded (minutes after boot in a guest without an
 # entropy source) each draw takes its slow path and nf runs far below its
-# steady rate. Credit the pool as rngd would on a real machine (bench VM only).
-python3 - <<'PY' || say "could not seed the random generator"
-import fcntl, os, struct
-data = os.urandom(64)
-fd = os.open("/dev/random", os.O_WRONLY)
-fcntl.ioctl(fd, 0x40085203, struct.pack("ii", 8 * len(data), len(data)) + data)  # RNDADDENTROPY
-os.getrandom(16, os.GRND_NONBLOCK)  # raises if still not seeded
-PY
+# steady rate; and python's start may block in getrandom(). Credit the pool
+# with bytes from the host as rngd would on a real machine (bench VM only).
+if [ -n "${RCT_BENCH_SEED:-}" ]; then
+	"$B" seed-rng "$RCT_BENCH_SEED" || say "could not seed the random generator"
+fi
 out "info kernel $(uname -r)"
 out "info cpus $(nproc)"
 out "info buckets $BUCKETS"
@@ -210,6 +207,39 @@ workloads() {
 	busywait 60000 eval '[ "$(wc -l <"$TSINK")" -gt "$before" ]'
 	out "rate tcp_stream $c $r $(tail -n 1 "$TSINK" | awk '{print $2}')"
 }
+
+# Profile mode (make profile): instead of the benchmark, sample where the
+# guest spends its instructions during one workload under each condition
+# named in RCT_BENCH_PROFILE ("WORKLOAD COND..."; needs the perf kernel).
+if [ -n "${RCT_BENCH_PROFILE:-}" ]; then
+	read -r w conds <<<"$RCT_BENCH_PROFILE"
+	export HOME=/tmp
+	sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1 kernel.perf_cpu_time_max_percent=0
+	for c in $conds; do
+		cond_on "$c" || { say "cannot switch $c on"; exit 1; }
+		say "profiling $w under $c"
+		next_src
+		workload "$w" 1 >/dev/null
+		next_src
+		data=/tmp/results/perf-$w-$c.data
+		perf record -q -a -g -F 4999 -e cpu-clock -N -o "$data" -- sleep $((SECS + 1)) &
+		sleep 0.5
+		say "$w under $c: $(workload "$w" "$SECS")"
+		wait $!
+		# Symbols of rct.ko are read from /proc/kallsyms: report while it is
+		# loaded, and keep a copy for `perf report --kallsyms` on the host.
+		cat /proc/kallsyms >"/tmp/results/kallsyms-$w-$c"
+		perf report -q -i "$data" --no-children --sort sym --stdio -g none \
+			--percent-limit 0.3 >"/tmp/results/profile-$w-$c.txt" 2>/dev/null
+		perf report -q -i "$data" --no-children --sort dso --stdio -g none \
+			>>"/tmp/results/profile-$w-$c.txt" 2>/dev/null
+		perf report -q -i "$data" --children --sort sym --stdio -g none \
+			--percent-limit 2 >"/tmp/results/profile-$w-$c-children.txt" 2>/dev/null
+		cond_off "$c"
+	done
+	say "profiles written"
+	exit 0
+fi
 
 say "rates: $ROUNDS rounds (+1 warm-up) x ${CONDS[*]}, ${SECS}s each"
 for r in $(seq 0 "$ROUNDS"); do

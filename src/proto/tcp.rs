@@ -312,12 +312,24 @@ pub fn parse_segment<P: Packet + ?Sized>(p: &P, off: usize) -> Option<Segment> {
         ..Default::default()
     };
     let olen = doff - 20;
+    // nf's fast path (`tcp_sack()`): the aligned timestamp option alone
+    // (NOP, NOP, TIMESTAMP), on nearly every segment of a Linux peer,
+    // carries nothing the tracker uses; skip the option walk.
+    if olen == TS_ALIGNED_LEN && p.read::<4>(off.checked_add(20)?) == Some(TS_ALIGNED_HEAD) {
+        return Some(s);
+    }
     if olen > 0 {
         let opts: [u8; MAX_OPTIONS] = read_options(p, off.checked_add(20)?, olen)?;
         parse_options(opts.get(..olen)?, &mut s);
     }
     Some(s)
 }
+
+/// Length of the options of a segment that carries only a timestamp,
+/// aligned (`TCPOLEN_TSTAMP_ALIGNED`), and their first word: NOP, NOP,
+/// kind 8 (timestamp), length 10.
+const TS_ALIGNED_LEN: usize = 12;
+const TS_ALIGNED_HEAD: [u8; 4] = [1, 1, 8, 10];
 
 /// Reads `len` (<= 40) option bytes into a fixed buffer.
 fn read_options<P: Packet + ?Sized>(p: &P, off: usize, len: usize) -> Option<[u8; MAX_OPTIONS]> {
@@ -1635,6 +1647,17 @@ mod tests {
         let sack = [1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0x10, 0];
         let s = parse_segment(&tcp_bytes(flag::ACK, 8, &sack, 7)[..], 0).unwrap();
         assert_eq!((s.sack, s.payload), (Some(0x1000), 7));
+        // The aligned timestamp alone (the fast path that skips the walk)
+        // parses as the walk would; with SYN-like options after it, walked.
+        let ts = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2];
+        let s = parse_segment(&tcp_bytes(flag::ACK, 8, &ts, 3)[..], 0).unwrap();
+        let mut walked = s;
+        parse_options(&ts, &mut walked);
+        assert_eq!(walked, s);
+        assert_eq!((s.wscale, s.sack_perm, s.sack, s.payload), (None, false, None, 3));
+        let ts_ws = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 3, 3, 7];
+        let s = parse_segment(&tcp_bytes(flag::SYN, 9, &ts_ws, 0)[..], 0).unwrap();
+        assert_eq!(s.wscale, Some(7));
         // Errors: doff < 5, header past the packet, bad flag combinations.
         assert!(parse_segment(&tcp_bytes(flag::ACK, 4, &[], 0)[..], 0).is_none());
         assert!(parse_segment(&tcp_bytes(flag::ACK, 6, &[], 0)[..], 0).is_none());
