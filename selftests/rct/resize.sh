@@ -16,13 +16,24 @@ done
 orig=$(cat $B)
 
 N=$(scaled 4000)
-in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 20000 $N
+# Twice: on a preemptible kernel a sender can move to the other CPU between
+# LOCAL_OUT and POST_ROUTING, and its flow's first entry is then lost (see
+# README, Limits); the flow's next packet creates it. The resizes below are
+# judged against the table as it is after this.
+for _ in 1 2; do
+	in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 20000 $N
+done
 wait_quiet "$a"
 udp_lines() { in_ns "$1" cat /proc/net/rct_conntrack | grep ' udp ' | normalize_ct | sed -E 's/ packets=[0-9]+ bytes=[0-9]+//g'; }
 before_a=$(udp_lines "$a")
 before_b=$(udp_lines "$b")
 n=$(wc -l <<<"$before_a")
 [ "$n" = $N ] && pass "$N flows tracked before resizing" || fail "$n entries for $N flows"
+# "SPORT PACKETS" of A's UDP entries (original direction).
+sport_packets() {
+	in_ns "$a" cat /proc/net/rct_conntrack | sed -nE 's/.* udp .* sport=([0-9]+) dport=9 packets=([0-9]+) .*/\1 \2/p' | sort
+}
+packets0=$(sport_packets)
 ins0=$(($(stat_sum "$a" insert) + $(stat_sum "$b" insert)))
 clash0=$(($(stat_sum "$a" clashres) + $(stat_sum "$b" clashres)))
 
@@ -53,9 +64,11 @@ ins=$(($(stat_sum "$a" insert) + $(stat_sum "$b" insert) - ins0))
 clash=$(($(stat_sum "$a" clashres) + $(stat_sum "$b" clashres) - clash0))
 [ "$ins" = 0 ] && [ "$clash" = 0 ] && pass "no lookup missed during the resizes (0 inserts, 0 clash merges)" ||
 	fail "lookups missed entries: $ins inserts, $clash clash merges"
-# Every packet was counted on its entry (7 per flow in A's original direction).
-counted=$(in_ns "$a" cat /proc/net/rct_conntrack | grep ' udp ' | grep -c ' dport=9 packets=7 ')
-[ "$counted" = $N ] && pass "every entry counted all 7 packets" || fail "$counted of $N entries counted 7 packets"
+# Every packet sent during the resizes was counted on its entry (6 more per
+# flow in A's original direction).
+counted=$(join <(echo "$packets0") <(sport_packets) | awk '$3 == $2 + 6' | wc -l)
+[ "$counted" = $N ] && pass "every entry counted all 6 packets sent while resizing" ||
+	fail "$counted of $N entries counted the 6 packets sent while resizing"
 
 for v in 0 -1 abc 16777217 1x; do
 	if sh -c "echo '$v' > $B" 2>/dev/null; then
