@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The connection table: one global RCU hash table shared by all network
-//! namespaces, plus per-CPU parking for unconfirmed entries.
+//! namespaces, plus parking for unconfirmed entries.
 //!
 //! Design (as nf_conntrack since 4.x): one table for all namespaces, with the
 //! namespace mixed into the hash and compared on lookup. Per-namespace tables
@@ -42,14 +42,21 @@
 //!   and new chain's stripes) and writers exclude each other per chain.
 //!
 //! Two-phase insert: the first packet of a flow creates an unconfirmed
-//! entry, parked on the current CPU keyed by the packet's `sk_buff` address
-//! (rct cannot use `skb->_nfct`, which belongs to nf_conntrack). The confirm
-//! hook (LOCAL_IN / POST_ROUTING) takes it back by the same address and
-//! inserts it. A packet dropped in between leaves its entry parked; such
-//! entries are evicted when their CPU needs the slot or by the GC after
+//! entry, parked under the packet's `sk_buff` address (rct cannot use
+//! `skb->_nfct`, which belongs to nf_conntrack) in a small hash table of
+//! bays shared by all CPUs (4 slots each, a lock each). The confirm hook
+//! (LOCAL_IN / POST_ROUTING) takes it back by the same address, on
+//! whatever CPU the packet has reached meanwhile (a sender preempted and
+//! migrated, an NFQUEUE verdict given on another CPU), and inserts it. A
+//! buffer address belongs to one live packet at a time, and a header
+//! fingerprint keeps a later packet reusing the address of a dropped one
+//! from taking its entry. A packet dropped in between leaves its entry
+//! parked; it is discarded when its address reaches a conntrack hook
+//! again, when its bay needs the slot (oldest first), or by the GC after
 //! [`UNCONFIRMED_MAX_AGE`], and counted as `unconfirmed_drop`. NAT by
 //! nf_conntrack does not disturb this: the `sk_buff` stays the same while
-//! its addresses change.
+//! its addresses change. A packet of an established flow looks at its
+//! bay's occupancy count and takes no lock.
 //!
 //! C reference: net/netfilter/nf_conntrack_core.c (`__nf_conntrack_find_get()`,
 //! `__nf_conntrack_confirm()`, `nf_ct_resolve_clash()`, `early_drop()`).
@@ -79,10 +86,15 @@ const LOCKS: usize = 1024;
 /// Lock stripes serialising TCP state updates, by entry address (nf has a
 /// spinlock in every entry; stripes keep the entry small).
 const TCP_LOCKS: usize = 256;
-/// Parking slots per CPU for unconfirmed entries. Receive batching runs
-/// PRE_ROUTING for up to `gro_normal_batch` (8) packets before LOCAL_IN, so
-/// a CPU needs room for more than one batch of new flows.
-const SLOTS: usize = 32;
+/// Parking slots per bay for unconfirmed entries (see [`Bay`]).
+const WAYS: usize = 4;
+/// Parking bays: 64 per possible CPU, at least `MIN_BAYS` (receive
+/// batching runs PRE_ROUTING for up to `gro_normal_batch` (8) packets
+/// before LOCAL_IN, so each CPU may have a few batches of new flows parked
+/// at once), a power of two.
+const MIN_BAYS: u32 = 1024;
+const BAYS_PER_CPU: u32 = 64;
+const MAX_BAYS: u32 = 1 << 16;
 /// Unconfirmed entries older than this (jiffies) are reaped: their packet
 /// was dropped before it reached a confirm hook.
 pub(crate) const UNCONFIRMED_MAX_AGE: u32 = time::HZ;
@@ -161,13 +173,23 @@ struct Slot {
     conn: Option<NonNull<Conn>>,
 }
 
-/// One CPU's parked unconfirmed entries.
-#[repr(align(64))]
-struct Ring {
+/// A parking bay: the unconfirmed entries whose packets' buffer addresses
+/// hash to it, shared by all CPUs, so a packet confirmed on another CPU
+/// than the one that parked its entry (sender migrated, NFQUEUE verdict
+/// given on another CPU) finds it.
+struct Bay {
     lock: BhLock,
+    /// Occupied slots (changed under `lock`; read without it as a hint).
     used: AtomicU32,
-    slots: UnsafeCell<[Slot; SLOTS]>,
+    slots: UnsafeCell<[Slot; WAYS]>,
 }
+
+const FREE_SLOT: Slot = Slot {
+    skb: 0,
+    fp: 0,
+    hash: 0,
+    conn: None,
+};
 
 /// One bucket array of the table.
 struct Buckets {
@@ -233,15 +255,18 @@ pub(crate) struct Table {
     pub(crate) max: AtomicI32,
     locks: KVec<BhLock>,
     tcp_locks: KVec<BhLock>,
-    rings: KVec<Ring>,
+    /// Parking for unconfirmed entries, by buffer address
+    /// ([`Table::bay`]); `bay_bits` is log2 of their number.
+    bays: KVVec<Bay>,
+    bay_bits: u32,
     key: Key,
     cache: Cache<Conn>,
     /// Some namespace's table is nearly full: the GC should hurry.
     pressure: AtomicBool,
 }
 
-// SAFETY: The raw pointers in the rings are entries owned by the table and
-// only touched under the ring's lock; everything else is atomics and locks.
+// SAFETY: The raw pointers in the bays are entries owned by the table and
+// only touched under the bay's lock; everything else is atomics and locks.
 unsafe impl Send for Table {}
 // SAFETY: As above.
 unsafe impl Sync for Table {}
@@ -276,21 +301,18 @@ impl Table {
         for _ in 0..TCP_LOCKS {
             tcp_locks.push(BhLock::uninit(), GFP_KERNEL)?;
         }
-        let ncpu = usize::try_from(percpu::nr_cpu_ids()).map_err(|_| EINVAL)?;
-        let mut rings = KVec::with_capacity(ncpu, GFP_KERNEL)?;
-        for _ in 0..ncpu {
-            rings.push(
-                Ring {
+        let nbays = percpu::nr_cpu_ids()
+            .saturating_mul(BAYS_PER_CPU)
+            .clamp(MIN_BAYS, MAX_BAYS)
+            .next_power_of_two();
+        let bay_bits = nbays.trailing_zeros();
+        let mut bays = KVVec::with_capacity(usize::try_from(nbays).map_err(|_| EINVAL)?, GFP_KERNEL)?;
+        for _ in 0..nbays {
+            bays.push(
+                Bay {
                     lock: BhLock::uninit(),
                     used: AtomicU32::new(0),
-                    slots: UnsafeCell::new(
-                        [Slot {
-                            skb: 0,
-                            fp: 0,
-                            hash: 0,
-                            conn: None,
-                        }; SLOTS],
-                    ),
+                    slots: UnsafeCell::new([FREE_SLOT; WAYS]),
                 },
                 GFP_KERNEL,
             )?;
@@ -301,7 +323,8 @@ impl Table {
             max: AtomicI32::new(max),
             locks,
             tcp_locks,
-            rings,
+            bays,
+            bay_bits,
             key: Key(random::u64(), random::u64()),
             cache: Cache::new(c_str!("rct_conn"))?,
             pressure: AtomicBool::new(false),
@@ -323,9 +346,9 @@ impl Table {
             // SAFETY: As above.
             unsafe { l.init() };
         }
-        for r in self.rings.iter() {
+        for b in self.bays.iter() {
             // SAFETY: As above.
-            unsafe { r.lock.init() };
+            unsafe { b.lock.init() };
         }
         let cache = (&self.cache as *const Cache<Conn>).cast_mut();
         CACHE.store(cache, Ordering::Release);
@@ -521,127 +544,104 @@ impl Table {
         unsafe { self.free_unconfirmed(c, true) };
     }
 
-    fn ring(&self) -> Option<&Ring> {
-        self.rings.get(usize::try_from(percpu::this_cpu()).ok()?)
+    /// The bay of buffer address `skb` (Fibonacci hashing of the address
+    /// without its low bits, which the allocator's alignment fixes).
+    fn bay(&self, skb: usize) -> Option<&Bay> {
+        let h = ((skb as u64) >> 6).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - self.bay_bits);
+        self.bays.get(usize::try_from(h).ok()?)
     }
 
     /// Parks unconfirmed entry `c` for the packet `skb` (fingerprint `fp`;
-    /// `hash` is [`Table::hash`] of its original tuple) on this CPU, in the
-    /// first free slot (slots fill from the front, so lookups stop early); evicts the oldest parked entry when the ring is
-    /// full. Returns the number evicted, or `None` (and frees `c`) if this
-    /// CPU has no ring. The caller made sure no slot holds `skb` already
-    /// ([`Table::forget`] at the same hook).
-    pub(crate) fn park(&self, skb: usize, fp: u64, hash: u64, c: NonNull<Conn>) -> Option<u32> {
-        let Some(r) = self.ring() else {
+    /// `hash` is [`Table::hash`] of its original tuple) in the bay of
+    /// `skb`, evicting the bay's oldest entry when it is full (counted as
+    /// `unconfirmed_drop`). The caller made sure no slot holds `skb`
+    /// already ([`Table::forget`] at the same hook).
+    pub(crate) fn park(&self, skb: usize, fp: u64, hash: u64, c: NonNull<Conn>) {
+        let Some(bay) = self.bay(skb) else {
             self.discard(c);
-            return None;
+            return;
         };
-        let mut evicted = None;
-        {
-            let _g = r.lock.lock();
-            // SAFETY: The ring's slots are only accessed under its lock.
-            let slots = unsafe { &mut *r.slots.get() };
-            let i = match slots.iter().position(|s| s.conn.is_none()) {
-                Some(i) => i,
-                None => {
-                    let mut oldest: Option<(usize, u32)> = None;
-                    for (i, s) in slots.iter().enumerate() {
-                        if let Some(p) = s.conn {
-                            // SAFETY: Parked entries are live and owned by the ring.
-                            let born = unsafe { p.as_ref() }.born;
-                            if oldest.map_or(true, |(_, b)| crate::proto::track::time_after(b, born)) {
-                                oldest = Some((i, born));
-                            }
-                        }
-                    }
-                    oldest.map_or(0, |(i, _)| i)
-                }
-            };
-            if let Some(s) = slots.get_mut(i) {
-                if let Some(old) = s.conn.take() {
-                    evicted = Some(old);
-                } else {
-                    r.used.fetch_add(1, Ordering::Relaxed);
-                }
-                *s = Slot {
-                    skb,
-                    fp,
-                    hash,
-                    conn: Some(c),
+        let evicted = {
+            let _g = bay.lock.lock();
+            // SAFETY: The bay's slots are only accessed under its lock.
+            let slots = unsafe { &mut *bay.slots.get() };
+            let mut pick: Option<(usize, u32)> = None;
+            for (i, s) in slots.iter().enumerate() {
+                let Some(p) = s.conn else {
+                    pick = Some((i, 0));
+                    break;
                 };
+                // SAFETY: Parked entries are live and owned by the bay.
+                let born = unsafe { p.as_ref() }.born;
+                if pick.map_or(true, |(_, b)| crate::proto::track::time_after(b, born)) {
+                    pick = Some((i, born));
+                }
             }
-        }
-        let n = u32::from(evicted.is_some());
+            let slot = pick.and_then(|(i, _)| slots.get_mut(i));
+            let Some(slot) = slot else {
+                drop(_g);
+                self.discard(c);
+                return;
+            };
+            let old = slot.conn.take();
+            if old.is_none() {
+                bay.used.fetch_add(1, Ordering::Relaxed);
+            }
+            *slot = Slot {
+                skb,
+                fp,
+                hash,
+                conn: Some(c),
+            };
+            old
+        };
         if let Some(old) = evicted {
             // SAFETY: Hooks run inside an RCU read-side section and the
             // evicted entry, parked until now, is ours.
             unsafe { ns_of(old.as_ref()) }.stats.inc(Stat::UnconfirmedDrop);
             self.discard(old);
         }
-        Some(n)
     }
 
-    /// The occupied slot of `r` for which `pred` holds, looking at no more
-    /// slots than needed to see all `used` occupied ones. Caller holds the
-    /// ring's lock.
-    fn find_slot<'r>(r: &Ring, slots: &'r mut [Slot; SLOTS], mut pred: impl FnMut(&Slot) -> bool) -> Option<&'r mut Slot> {
-        let mut left = r.used.load(Ordering::Relaxed);
-        for s in slots.iter_mut() {
-            if left == 0 {
-                break;
-            }
-            if s.conn.is_some() {
-                if pred(s) {
-                    return Some(s);
-                }
-                left -= 1;
-            }
-        }
-        None
-    }
-
-    /// Takes back the entry of namespace `ns` parked on this CPU for packet
-    /// `skb` with fingerprint `fp()` (computed only if something is parked),
-    /// if any, with the hash it was parked with.
-    pub(crate) fn unpark(&self, skb: usize, fp: impl FnOnce() -> u64, ns: usize) -> Option<(NonNull<Conn>, u64)> {
-        let r = self.ring()?;
-        // Fast path: nothing parked here (the common case for established flows).
-        if r.used.load(Ordering::Relaxed) == 0 {
+    /// Takes the entry out of the slot of the bay of `skb` for which `pred`
+    /// holds, if any, with its hash. Checks the bay's `used` hint first, so
+    /// packets of established flows take no lock.
+    fn take_parked(&self, skb: usize, pred: impl Fn(&Slot) -> bool) -> Option<(NonNull<Conn>, u64)> {
+        let bay = self.bay(skb)?;
+        if bay.used.load(Ordering::Relaxed) == 0 {
             return None;
         }
-        let fp = fp();
-        let _g = r.lock.lock();
-        // SAFETY: The ring's slots are only accessed under its lock.
-        let slots = unsafe { &mut *r.slots.get() };
-        let s = Self::find_slot(r, slots, |s| {
-            // SAFETY: Parked entries are live and owned by the ring.
-            s.skb == skb && s.fp == fp && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
-        })?;
-        r.used.fetch_sub(1, Ordering::Relaxed);
+        let _g = bay.lock.lock();
+        // SAFETY: The bay's slots are only accessed under its lock.
+        let slots = unsafe { &mut *bay.slots.get() };
+        let s = slots.iter_mut().find(|s| s.conn.is_some() && s.skb == skb && pred(s))?;
+        bay.used.fetch_sub(1, Ordering::Relaxed);
         Some((s.conn.take()?, s.hash))
     }
 
-    /// Discards an entry parked on this CPU for buffer address `skb`: a
-    /// packet now at a conntrack hook with that address is not the packet
-    /// that parked it, which must have been dropped. Call from a hook.
-    pub(crate) fn forget(&self, skb: usize) {
-        let Some(r) = self.ring() else {
-            return;
-        };
-        if r.used.load(Ordering::Relaxed) == 0 {
-            return;
+    /// Takes back the entry of namespace `ns` parked for packet `skb` with
+    /// fingerprint `fp()` (computed only if something is parked in its
+    /// bay), if any, with the hash it was parked with. The `used` hint read
+    /// without the lock sees a park made on another CPU: the packet itself
+    /// went from there to here through a lock or queue, which orders it.
+    pub(crate) fn unpark(&self, skb: usize, fp: impl FnOnce() -> u64, ns: usize) -> Option<(NonNull<Conn>, u64)> {
+        let bay = self.bay(skb)?;
+        if bay.used.load(Ordering::Relaxed) == 0 {
+            return None;
         }
-        let stale = {
-            let _g = r.lock.lock();
-            // SAFETY: The ring's slots are only accessed under its lock.
-            let slots = unsafe { &mut *r.slots.get() };
-            let Some(s) = Self::find_slot(r, slots, |s| s.skb == skb) else {
-                return;
-            };
-            r.used.fetch_sub(1, Ordering::Relaxed);
-            s.conn.take()
-        };
-        if let Some(c) = stale {
+        let fp = fp();
+        self.take_parked(skb, |s| {
+            // SAFETY: Parked entries are live and owned by the bay (`pred`
+            // runs under its lock).
+            s.fp == fp && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
+        })
+    }
+
+    /// Discards an entry parked for buffer address `skb`: a packet now at a
+    /// conntrack hook with that address is not the packet that parked it,
+    /// which must have been dropped. Call from a hook.
+    pub(crate) fn forget(&self, skb: usize) {
+        if let Some((c, _)) = self.take_parked(skb, |_| true) {
             // SAFETY: Hooks run inside an RCU read-side section and the entry,
             // parked until now, is ours.
             unsafe { ns_of(c.as_ref()) }.stats.inc(Stat::UnconfirmedDrop);
@@ -655,21 +655,21 @@ impl Table {
     fn reap_parked_inner(&self, mut pred: impl FnMut(&Conn) -> bool, uncount: bool) -> u32 {
         let mut n = 0;
         let _rcu = rcu::read_lock();
-        for r in self.rings.iter() {
-            if r.used.load(Ordering::Relaxed) == 0 {
+        for bay in self.bays.iter() {
+            if bay.used.load(Ordering::Relaxed) == 0 {
                 continue;
             }
-            let mut victims: [Option<NonNull<Conn>>; SLOTS] = [None; SLOTS];
+            let mut victims: [Option<NonNull<Conn>>; WAYS] = [None; WAYS];
             {
-                let _g = r.lock.lock();
-                // SAFETY: The ring's slots are only accessed under its lock.
-                let slots = unsafe { &mut *r.slots.get() };
+                let _g = bay.lock.lock();
+                // SAFETY: The bay's slots are only accessed under its lock.
+                let slots = unsafe { &mut *bay.slots.get() };
                 for (s, v) in slots.iter_mut().zip(victims.iter_mut()) {
                     if let Some(p) = s.conn {
-                        // SAFETY: Parked entries are live and owned by the ring.
+                        // SAFETY: Parked entries are live and owned by the bay.
                         if pred(unsafe { p.as_ref() }) {
                             *v = s.conn.take();
-                            r.used.fetch_sub(1, Ordering::Relaxed);
+                            bay.used.fetch_sub(1, Ordering::Relaxed);
                         }
                     }
                 }

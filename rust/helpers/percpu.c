@@ -24,11 +24,6 @@ unsigned int rct_helper_nr_cpu_ids(void)
 	return nr_cpu_ids;
 }
 
-unsigned int rct_helper_raw_smp_processor_id(void)
-{
-	return raw_smp_processor_id();
-}
-
 bool rct_helper_cpu_possible(unsigned int cpu)
 {
 	return cpu_possible(cpu);

@@ -59,7 +59,6 @@ void __percpu *rct_helper___alloc_percpu(size_t size, size_t align);
 void *rct_helper_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
 void rct_helper_this_cpu_inc(unsigned int __percpu *ptr);
 unsigned int rct_helper_nr_cpu_ids(void);
-unsigned int rct_helper_raw_smp_processor_id(void);
 bool rct_helper_cpu_possible(unsigned int cpu);
 
 /* rcupdate.c */

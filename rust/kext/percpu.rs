@@ -97,10 +97,3 @@ pub(crate) fn cpu_possible(cpu: u32) -> bool {
     // SAFETY: Reads the boot-time possible mask within its bound.
     cpu < nr_cpu_ids() && unsafe { bindings::rct_helper_cpu_possible(cpu) }
 }
-
-/// The current CPU's id. The caller may migrate right after; use it only
-/// to pick a structure that is protected by its own lock.
-pub(crate) fn this_cpu() -> u32 {
-    // SAFETY: Reading the CPU id has no preconditions.
-    unsafe { bindings::rct_helper_raw_smp_processor_id() }
-}

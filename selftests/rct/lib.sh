@@ -342,6 +342,27 @@ setup_pair() {
 	}
 }
 
+# setup_router: after setup_pair, namespaces $r and $c: $r routes between
+# $a (vra, 203.0.113.2 <-> 203.0.113.1) and $c (vc, 198.51.100.2 <->
+# 198.51.100.1, its default route), so traffic from $a to 198.51.100.2 is
+# forwarded by $r.
+setup_router() {
+	setup_ns r c || skip "cannot create namespaces"
+	ip -n "$r" link add vr type veth peer name vc netns "$c"
+	ip -n "$r" addr add 198.51.100.1/24 dev vr
+	ip -n "$c" addr add 198.51.100.2/24 dev vc
+	ip -n "$r" link set vr up
+	ip -n "$c" link set vc up
+	ip -n "$c" route add default via 198.51.100.1
+	ip -n "$r" link add vra type veth peer name vra netns "$a"
+	ip -n "$r" addr add 203.0.113.1/24 dev vra
+	ip -n "$a" addr add 203.0.113.2/24 dev vra
+	ip -n "$r" link set vra up
+	ip -n "$a" link set vra up
+	ip -n "$a" route add 198.51.100.0/24 via 203.0.113.1
+	in_ns "$r" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # setup_nf_pair: setup_pair, with nf_conntrack also tracking everything in
 # $a and $b (nf_track), for tests comparing rct with nf.
 setup_nf_pair() {

@@ -49,20 +49,7 @@ in_ns "$a" ping -4 -q -c 1 192.0.2.2 >/dev/null || fail "ping"
 	fail "no icmp entry in B"
 
 # Forwarding: A - R - C, R routes. R tracks the forwarded flow.
-setup_ns r c
-ip -n "$r" link add vr type veth peer name vc netns "$c"
-ip -n "$r" addr add 198.51.100.1/24 dev vr
-ip -n "$c" addr add 198.51.100.2/24 dev vc
-ip -n "$r" link set vr up
-ip -n "$c" link set vc up
-ip -n "$c" route add default via 198.51.100.1
-ip -n "$r" link add vra type veth peer name vra netns "$a"
-ip -n "$r" addr add 203.0.113.1/24 dev vra
-ip -n "$a" addr add 203.0.113.2/24 dev vra
-ip -n "$r" link set vra up
-ip -n "$a" link set vra up
-ip -n "$a" route add 198.51.100.0/24 via 203.0.113.1
-in_ns "$r" sysctl -qw net.ipv4.ip_forward=1
+setup_router
 if in_ns "$a" ping -4 -q -c 2 -i 0.3 -W 2 198.51.100.2 >/dev/null; then
 	line=$(ct_lines "$r" | grep 'icmp .*src=203.0.113.2 dst=198.51.100.2')
 	if [ -n "$line" ] && [[ "$line" != *UNREPLIED* ]]; then
