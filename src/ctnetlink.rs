@@ -347,7 +347,7 @@ fn create(ct: &NetCt, a: &ctnl::Attrs<'_>, family: u8, now: u32) -> Result {
             ct.ns.stats.inc(Stat::Insert);
             // SAFETY: Just linked, inside the RCU section above.
             let e = unsafe { c.as_ref() };
-            events::report(&ct.table, &ct.ns, e, Event::New);
+            events::report(&ct.table, &ct.ns, e, Event::New { mark: true });
             Ok(())
         }
         Confirm::Clash | Confirm::Failed => Err(EEXIST),

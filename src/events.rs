@@ -26,8 +26,13 @@ use core::sync::atomic::Ordering::Relaxed;
 /// What happened to an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
-    /// Confirmed into the table.
-    New,
+    /// Confirmed into the table; `mark`: created by a ctnetlink request,
+    /// which reports the mark even when 0, as nf's
+    /// `ctnetlink_new_conntrack()` does (`IPCT_MARK`).
+    New {
+        /// Report the mark even when it is 0.
+        mark: bool,
+    },
     /// Changed; `protoinfo`: its TCP state changed.
     Update {
         /// The TCP state changed (the message carries it).
@@ -52,12 +57,7 @@ pub(crate) fn report(table: &Table, ns: &Ns, c: &Conn, ev: Event) {
         return;
     }
     let (grp, ty, fl, kind) = match ev {
-        Event::New => (
-            group::NEW,
-            msg::NEW,
-            flags::CREATE | flags::EXCL,
-            Kind::Event { mark: false },
-        ),
+        Event::New { mark } => (group::NEW, msg::NEW, flags::CREATE | flags::EXCL, Kind::Event { mark }),
         Event::Update { mark, .. } => (group::UPDATE, msg::NEW, 0, Kind::Event { mark }),
         Event::Destroy => (group::DESTROY, msg::DELETE, 0, Kind::Destroy),
     };
@@ -69,7 +69,7 @@ pub(crate) fn report(table: &Table, ns: &Ns, c: &Conn, ev: Event) {
         return;
     }
     let protoinfo = match ev {
-        Event::New | Event::Destroy => true,
+        Event::New { .. } | Event::Destroy => true,
         Event::Update { protoinfo, .. } => protoinfo,
     };
     let now = time::jiffies32();

@@ -418,7 +418,7 @@ impl NetCt {
                 // SAFETY: Hooks run inside an RCU read-side section (the
                 // caller's `nf_hook()`), in which `c` was just linked.
                 let e = unsafe { c.as_ref() };
-                events::report(&self.table, &self.ns, e, Event::New);
+                events::report(&self.table, &self.ns, e, Event::New { mark: false });
             }
             Confirm::Clash => stats.inc(Stat::ClashResolve),
             Confirm::Failed => {

@@ -245,7 +245,8 @@ grep -q '^ *\[NEW\] udp .*sport=5001 dport=53 \[UNREPLIED\]' <<<"$ev" &&
 	grep -q '^ *\[UPDATE\] tcp .*sport=40001 dport=80 .*mark=7' <<<"$ev" &&
 	grep -q '^ *\[UPDATE\] tcp .*sport=40001 dport=80 .*mark=0' <<<"$ev" &&
 	grep -q '^ *\[DESTROY\] udp .*dport=7000 ' <<<"$ev" &&
-	pass "-E shows NEW, UPDATE (mark changes too, to 0 as well) and DESTROY events" || {
+	grep -q '^ *\[NEW\] udp .*sport=6000 dport=6001 .*mark=0' <<<"$ev" &&
+	pass "-E shows NEW (with the mark, 0 too, for -I), UPDATE (mark changes too, to 0 as well) and DESTROY events" || {
 	fail "-E events missing:"
 	echo "$ev" | head -20 | sed 's/^/#   /'
 }
