@@ -63,7 +63,7 @@
 
 use crate::conn::{Conn, CACHE};
 use crate::kext::percpu;
-use crate::kext::rcu::{self, Guard, RcuHead};
+use crate::kext::rcu::{self, Deferred, Guard, RcuHead};
 use crate::kext::slab::{Cache, Gfp};
 use crate::kext::spinlock::{lock_set, BhGuardSet, BhLock, SET_MAX};
 use crate::kext::{random, sched, time};
@@ -787,10 +787,16 @@ impl Table {
     /// period. Returns `false` if someone else removed it first. Call inside
     /// the RCU read-side section in which `c` was found.
     pub(crate) fn kill(&self, c: &Conn) -> bool {
-        self.kill_inner(c, true)
+        self.kill_inner(c, true, None)
     }
 
-    fn kill_inner(&self, c: &Conn, uncount: bool) -> bool {
+    /// As [`Table::kill`], but the entry joins `dead`, to be freed with
+    /// the others after one grace period (the GC's batches).
+    pub(crate) fn kill_into(&self, c: &Conn, dead: &mut Deferred<Conn>) -> bool {
+        self.kill_inner(c, true, Some(dead))
+    }
+
+    fn kill_inner(&self, c: &Conn, uncount: bool, dead: Option<&mut Deferred<Conn>>) -> bool {
         let Some(reply) = c.orig.invert() else {
             return false;
         };
@@ -829,9 +835,13 @@ impl Table {
             ns.count.fetch_sub(1, Ordering::Relaxed);
             crate::events::report(self, ns, c, crate::events::Event::Destroy);
         }
-        // SAFETY: Unlinked under the locks, so no new reader finds it; DYING
-        // ensures it is queued once.
-        unsafe { RcuHead::call_free(p.as_ptr()) };
+        match dead {
+            // SAFETY: Unlinked under the locks, so no new reader finds it;
+            // DYING ensures it is queued once.
+            Some(d) => unsafe { d.push(p.as_ptr()) },
+            // SAFETY: As above.
+            None => unsafe { RcuHead::call_free(p.as_ptr()) },
+        }
         true
     }
 
@@ -1050,7 +1060,7 @@ impl Drop for Table {
         for b in 0..self.buckets() {
             let g = rcu::read_lock();
             self.for_each_in_bucket(&g, b, |c| {
-                self.kill_inner(c, false);
+                self.kill_inner(c, false, None);
             });
         }
         rcu::barrier();

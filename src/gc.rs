@@ -12,14 +12,22 @@
 //! more than 7/8 full. Lookups ignore (and kill) expired entries, so GC
 //! latency never makes a dead flow look alive.
 //!
+//! The entries a run kills are freed together at the start of the next
+//! run, after one polled grace period for the whole batch (usually over
+//! by then, so no wait), in process context: not a `call_rcu()` each,
+//! whose callbacks a mass expiry would pile up in softirq context.
+//!
 //! C reference: `gc_worker()` in net/netfilter/nf_conntrack_core.c.
 
+use crate::conn::Conn;
 use crate::conntrack::{ns_of, Table, UNCONFIRMED_MAX_AGE};
-use crate::kext::{rcu, sched};
+use crate::kext::rcu::{self, Deferred, Sealed};
+use crate::kext::sched;
 use crate::kext::time::{self, HZ};
 use crate::kext::workqueue::DelayedWork;
 use crate::proto::stat::Stat;
 use crate::proto::track::time_after;
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -38,7 +46,16 @@ pub(crate) struct Gc {
     table: Arc<Table>,
     work: DelayedWork<Gc>,
     next: AtomicU32,
+    /// Entries the previous run killed, waiting for their grace period
+    /// (freed at the start of the next run, when it has almost always
+    /// passed). Only `run` and `drop` touch it.
+    dead: UnsafeCell<Option<Sealed<Conn>>>,
 }
+
+// SAFETY: `dead` is only accessed by `run`, which never runs concurrently
+// with itself (a work item is not reentrant), and by `drop` after the work
+// was cancelled; everything else is `Sync`.
+unsafe impl Sync for Gc {}
 
 impl Gc {
     /// Starts collecting `table` (may sleep).
@@ -48,6 +65,7 @@ impl Gc {
                 table,
                 work: DelayedWork::uninit(),
                 next: AtomicU32::new(0),
+                dead: UnsafeCell::new(None),
             },
             GFP_KERNEL,
         )?;
@@ -59,7 +77,20 @@ impl Gc {
         Ok(gc)
     }
 
+    /// The previous run's batch, to free.
+    fn take_dead(&self) -> Option<Sealed<Conn>> {
+        // SAFETY: See the `Sync` impl: no other access is concurrent.
+        unsafe { (*self.dead.get()).take() }
+    }
+
     fn run(&self) {
+        // Free in process context, after one grace period for the whole
+        // batch: a mass expiry would otherwise queue a `call_rcu()` per
+        // entry, all run in softirq context, delaying packets.
+        if let Some(prev) = self.take_dead() {
+            prev.free();
+        }
+        let mut dead = Deferred::new();
         let now = time::jiffies32();
         self.table.reap_parked(|c| {
             let old = time_after(now, c.born.wrapping_add(UNCONFIRMED_MAX_AGE));
@@ -80,7 +111,7 @@ impl Gc {
             {
                 let g = rcu::read_lock();
                 self.table.for_each_in_bucket(&g, b, |c| {
-                    if c.expired(now) && self.table.kill(c) {
+                    if c.expired(now) && self.table.kill_into(c, &mut dead) {
                         expired = expired.saturating_add(1);
                     }
                 });
@@ -92,6 +123,10 @@ impl Gc {
             }
         }
         self.next.store(start.wrapping_add(budget) % n, Ordering::Relaxed);
+        if !dead.is_empty() {
+            // SAFETY: See the `Sync` impl; the previous batch was taken above.
+            unsafe { *self.dead.get() = Some(dead.seal()) };
+        }
         let busy = expired > 0 || self.table.take_pressure();
         self.work.queue(if busy { INTERVAL_BUSY } else { INTERVAL });
     }
@@ -100,5 +135,8 @@ impl Gc {
 impl Drop for Gc {
     fn drop(&mut self) {
         self.work.cancel_sync();
+        if let Some(last) = self.take_dead() {
+            last.free();
+        }
     }
 }

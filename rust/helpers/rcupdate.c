@@ -12,3 +12,13 @@ void rct_helper_rcu_read_unlock(void)
 {
 	rcu_read_unlock();
 }
+
+unsigned long rct_helper_start_poll_synchronize_rcu(void)
+{
+	return start_poll_synchronize_rcu();
+}
+
+void rct_helper_cond_synchronize_rcu(unsigned long cookie)
+{
+	cond_synchronize_rcu(cookie);
+}

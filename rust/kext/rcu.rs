@@ -3,7 +3,9 @@
 //! Read-copy-update: read-side guards, grace periods, deferred callbacks.
 //!
 //! Backport of: rust/kernel/sync/rcu.rs (6.13) for [`Guard`] and
-//! [`read_lock`]; plus `synchronize_rcu()` and `rcu_barrier()`.
+//! [`read_lock`]; plus `synchronize_rcu()`, `rcu_barrier()`, `call_rcu()`
+//! frees ([`RcuHead`]) and batched frees after one polled grace period
+//! ([`Deferred`]).
 //!
 //! C reference: include/linux/rcupdate.h.
 
@@ -67,7 +69,8 @@ pub(crate) unsafe trait RcuFree: Sized {
     /// Offset of the [`RcuHead`] field (use `core::mem::offset_of!`).
     const HEAD_OFFSET: usize;
 
-    /// Frees the object; runs after a grace period, in softirq context.
+    /// Frees the object; runs after a grace period, in softirq context
+    /// ([`RcuHead::call_free`]) or process context ([`Deferred`]).
     ///
     /// # Safety
     ///
@@ -104,5 +107,126 @@ impl RcuHead {
         let obj = head.cast::<u8>().wrapping_sub(T::HEAD_OFFSET).cast::<T>();
         // SAFETY: `obj` was queued once by `call_free` and is freed here once.
         unsafe { T::free(obj) };
+    }
+}
+
+/// Objects unlinked from RCU-protected structures, collected to be freed
+/// together after one grace period instead of a `call_rcu()` each (a mass
+/// expiry would otherwise queue as many callbacks, run in softirq
+/// context). Linked through their own [`RcuHead`]s; no allocation.
+///
+/// Collect with [`Deferred::push`], then [`Deferred::seal`] starts the
+/// grace period without waiting for it; [`Sealed::free`] (or dropping
+/// either) waits only if it has not passed yet, then frees in process
+/// context.
+pub(crate) struct Deferred<T: RcuFree> {
+    head: *mut bindings::callback_head,
+    len: usize,
+    _p: PhantomData<T>,
+}
+
+/// A [`Deferred`] list whose grace period has started.
+pub(crate) struct Sealed<T: RcuFree> {
+    list: Deferred<T>,
+    cookie: usize,
+}
+
+// SAFETY: The list owns its objects exclusively (the contract of `push`);
+// freeing them from another thread is fine.
+unsafe impl<T: RcuFree> Send for Deferred<T> {}
+// SAFETY: As above.
+unsafe impl<T: RcuFree> Send for Sealed<T> {}
+
+impl<T: RcuFree> Deferred<T> {
+    /// An empty list.
+    pub(crate) const fn new() -> Self {
+        Self {
+            head: core::ptr::null_mut(),
+            len: 0,
+            _p: PhantomData,
+        }
+    }
+
+    /// Whether nothing was collected.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds `obj`, to be freed after a grace period that starts at
+    /// [`Deferred::seal`] or later.
+    ///
+    /// # Safety
+    ///
+    /// As for [`RcuHead::call_free`]: `obj` is live, no new reader can
+    /// reach it any more, it is queued (here or by `call_free`) at most
+    /// once, and its head is at `T::HEAD_OFFSET`.
+    pub(crate) unsafe fn push(&mut self, obj: *mut T) {
+        // CAST: Per the contract the head lies `HEAD_OFFSET` bytes into `obj`.
+        let head = obj.cast::<u8>().wrapping_add(T::HEAD_OFFSET).cast::<bindings::callback_head>();
+        // SAFETY: The head is the object's own and unqueued (contract), so
+        // its `next` field is ours to link the list with.
+        unsafe { (*head).next = self.head };
+        self.head = head;
+        self.len += 1;
+    }
+
+    /// Starts a grace period for everything collected (never sleeps).
+    pub(crate) fn seal(self) -> Sealed<T> {
+        // SAFETY: No preconditions.
+        let cookie = unsafe { bindings::rct_helper_start_poll_synchronize_rcu() };
+        Sealed { list: self, cookie }
+    }
+
+    /// Frees every object; the caller made sure a grace period has passed
+    /// since the last push.
+    fn free_all(&mut self) {
+        let mut head = core::mem::replace(&mut self.head, core::ptr::null_mut());
+        self.len = 0;
+        let mut n = 0u32;
+        while !head.is_null() {
+            // SAFETY: `head` is a pushed object's head, still owned by the list.
+            let next = unsafe { (*head).next };
+            // CAST: Inverse of the computation in `push`.
+            let obj = head.cast::<u8>().wrapping_sub(T::HEAD_OFFSET).cast::<T>();
+            // SAFETY: Pushed once (contract of `push`), a grace period has
+            // passed, and it leaves the list here: freed exactly once.
+            unsafe { T::free(obj) };
+            head = next;
+            n = n.wrapping_add(1);
+            if n % 256 == 0 {
+                super::sched::cond_resched();
+            }
+        }
+    }
+}
+
+impl<T: RcuFree> Sealed<T> {
+    /// Waits for the grace period if it has not passed yet, then frees
+    /// everything (process context; may sleep).
+    pub(crate) fn free(self) {
+        drop(self);
+    }
+}
+
+impl<T: RcuFree> Drop for Sealed<T> {
+    fn drop(&mut self) {
+        if self.list.len == 0 {
+            return;
+        }
+        // SAFETY: Process context (documented on `free`); returns at once if
+        // the grace period started by `seal` has already ended.
+        unsafe { bindings::rct_helper_cond_synchronize_rcu(self.cookie) };
+        self.list.free_all();
+    }
+}
+
+impl<T: RcuFree> Drop for Deferred<T> {
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        // Not sealed: wait for a full grace period from now.
+        synchronize();
+        self.free_all();
     }
 }
