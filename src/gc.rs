@@ -6,10 +6,11 @@
 //!
 //! Each run visits at most [`BUCKETS_PER_RUN`] buckets (each under its own
 //! short RCU read-side section; locks only while unlinking one entry; a
-//! chance to reschedule every 128 buckets) and
-//! resumes where the previous run stopped. Runs come every 100 ms, or every
-//! 20 ms while runs keep finding expired entries or a namespace's table is
-//! more than 7/8 full. Lookups ignore (and kill) expired entries, so GC
+//! chance to reschedule every 128 buckets) and kills at most
+//! [`KILLS_PER_RUN`] entries, and resumes where the previous run stopped.
+//! Runs come every 100 ms, or every 20 ms while runs keep finding expired
+//! entries or a namespace's table is more than 7/8 full, or a jiffy apart
+//! while a run stops at its kill budget. Lookups ignore (and kill) expired entries, so GC
 //! latency never makes a dead flow look alive.
 //!
 //! The entries a run kills are freed together at the start of the next
@@ -34,6 +35,11 @@ use kernel::sync::Arc;
 
 /// Buckets visited per run.
 const BUCKETS_PER_RUN: u32 = 2048;
+/// Entries killed per run at most (about a millisecond of work): a mass
+/// expiry is reaped in short runs a jiffy apart, so the worker never holds
+/// a CPU long enough to delay the tasks waiting for it (on a kernel without
+/// preemption, `cond_resched()` yields only once the tick asks for it).
+const KILLS_PER_RUN: u32 = 1024;
 /// Delay between runs.
 const INTERVAL: u32 = HZ / 10;
 /// Buckets between chances to reschedule within a run.
@@ -106,7 +112,12 @@ impl Gc {
         let start = self.next.load(Ordering::Relaxed) % n;
         let budget = BUCKETS_PER_RUN.min(n);
         let mut expired = 0u32;
+        let mut visited = budget;
         for i in 0..budget {
+            if expired >= KILLS_PER_RUN {
+                visited = i;
+                break;
+            }
             let b = start.wrapping_add(i) % n;
             {
                 let g = rcu::read_lock();
@@ -122,13 +133,20 @@ impl Gc {
                 sched::cond_resched();
             }
         }
-        self.next.store(start.wrapping_add(budget) % n, Ordering::Relaxed);
+        self.next.store(start.wrapping_add(visited) % n, Ordering::Relaxed);
         if !dead.is_empty() {
             // SAFETY: See the `Sync` impl; the previous batch was taken above.
             unsafe { *self.dead.get() = Some(dead.seal()) };
         }
-        let busy = expired > 0 || self.table.take_pressure();
-        self.work.queue(if busy { INTERVAL_BUSY } else { INTERVAL });
+        let delay = if visited < budget {
+            // Stopped early with more to kill: go on after a jiffy's pause.
+            1
+        } else if expired > 0 || self.table.take_pressure() {
+            INTERVAL_BUSY
+        } else {
+            INTERVAL
+        };
+        self.work.queue(delay);
     }
 }
 
