@@ -16,10 +16,10 @@ done
 orig=$(cat $B)
 
 N=$(scaled 4000)
-# Twice: on a preemptible kernel a sender can move to the other CPU between
-# LOCAL_OUT and POST_ROUTING, and its flow's first entry is then lost (see
-# README, Limits); the flow's next packet creates it. The resizes below are
-# judged against the table as it is after this.
+# Twice, so that every flow has an entry even if its first packet lost it
+# (an entry is lost only if its packet spends more than a second between
+# rct's hooks; see README, Limits). The resizes below are judged against
+# the table as it is after this.
 for _ in 1 2; do
 	in_ns "$a" python3 "$TRAFFIC" udp-flows 192.0.2.1 192.0.2.2 9 20000 $N
 done

@@ -33,10 +33,10 @@ fi
 
 # One bucket: every entry of A and of B adds two links to one chain, which
 # refuses inserts past 50..79 links; every refused flow is counted once, in
-# A (on the way out) or in B (on the way in). On a preemptible kernel a
-# sender moved to the other CPU between A's hooks loses its entry (README,
-# Limits): such a flow is counted unconfirmed_drop in A once the GC reaped
-# it (after 1 s) and still reaches B.
+# A (on the way out) or in B (on the way in). A flow whose entry was lost
+# before A's confirm hook (README, Limits; not expected since unconfirmed
+# entries are parked for all CPUs) would be counted unconfirmed_drop in A
+# once the GC reaped it (after 1 s) and still reach B.
 cleanup_ns
 rct_unload
 setup_pair
