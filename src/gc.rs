@@ -13,10 +13,11 @@
 //! while a run stops at its kill budget. Lookups ignore (and kill) expired entries, so GC
 //! latency never makes a dead flow look alive.
 //!
-//! The entries a run kills are freed together at the start of the next
-//! run, after one polled grace period for the whole batch (usually over
-//! by then, so no wait), in process context: not a `call_rcu()` each,
-//! whose callbacks a mass expiry would pile up in softirq context.
+//! The entries a run kills are freed together by a later run once one
+//! polled grace period for the whole batch is over (up to [`PENDING`]
+//! batches wait; a run waits only when all are taken), in process
+//! context: not a `call_rcu()` each, whose callbacks a mass expiry would
+//! pile up in softirq context.
 //!
 //! C reference: `gc_worker()` in net/netfilter/nf_conntrack_core.c.
 
@@ -47,15 +48,25 @@ const RESCHED_EVERY: u32 = 128;
 /// Delay between runs while expired entries are being found.
 const INTERVAL_BUSY: u32 = HZ / 50;
 
+/// Batches of killed entries waiting for their grace periods: a run frees
+/// those whose grace period is over and waits only when all slots are
+/// taken (a grace period spans several short runs during a mass expiry).
+const PENDING: usize = 8;
+
+/// The batches of recent runs, filled round robin.
+struct Pending {
+    batches: [Option<Sealed<Conn>>; PENDING],
+    next: usize,
+}
+
 /// The GC worker of the global table; stops on drop.
 pub(crate) struct Gc {
     table: Arc<Table>,
     work: DelayedWork<Gc>,
     next: AtomicU32,
-    /// Entries the previous run killed, waiting for their grace period
-    /// (freed at the start of the next run, when it has almost always
-    /// passed). Only `run` and `drop` touch it.
-    dead: UnsafeCell<Option<Sealed<Conn>>>,
+    /// Entries killed by recent runs, waiting for their grace periods.
+    /// Only `run` and `drop` touch it.
+    dead: UnsafeCell<Pending>,
 }
 
 // SAFETY: `dead` is only accessed by `run`, which never runs concurrently
@@ -71,7 +82,10 @@ impl Gc {
                 table,
                 work: DelayedWork::uninit(),
                 next: AtomicU32::new(0),
-                dead: UnsafeCell::new(None),
+                dead: UnsafeCell::new(Pending {
+                    batches: [const { None }; PENDING],
+                    next: 0,
+                }),
             },
             GFP_KERNEL,
         )?;
@@ -83,18 +97,24 @@ impl Gc {
         Ok(gc)
     }
 
-    /// The previous run's batch, to free.
-    fn take_dead(&self) -> Option<Sealed<Conn>> {
-        // SAFETY: See the `Sync` impl: no other access is concurrent.
-        unsafe { (*self.dead.get()).take() }
+    /// The pending batches.
+    #[allow(clippy::mut_from_ref)]
+    fn pending(&self) -> &mut Pending {
+        // SAFETY: See the `Sync` impl: `run` and `drop` do not overlap, and
+        // neither holds two of these references at once.
+        unsafe { &mut *self.dead.get() }
     }
 
     fn run(&self) {
         // Free in process context, after one grace period for the whole
         // batch: a mass expiry would otherwise queue a `call_rcu()` per
         // entry, all run in softirq context, delaying packets.
-        if let Some(prev) = self.take_dead() {
-            prev.free();
+        for b in self.pending().batches.iter_mut() {
+            if b.as_ref().is_some_and(|s| s.done()) {
+                if let Some(s) = b.take() {
+                    s.free();
+                }
+            }
         }
         let mut dead = Deferred::new();
         let now = time::jiffies32();
@@ -135,8 +155,17 @@ impl Gc {
         }
         self.next.store(start.wrapping_add(visited) % n, Ordering::Relaxed);
         if !dead.is_empty() {
-            // SAFETY: See the `Sync` impl; the previous batch was taken above.
-            unsafe { *self.dead.get() = Some(dead.seal()) };
+            let p = self.pending();
+            let i = p.next % PENDING;
+            p.next = p.next.wrapping_add(1);
+            if let Some(slot) = p.batches.get_mut(i) {
+                // The oldest batch, if its grace period is not over yet:
+                // wait for it (all slots are taken).
+                if let Some(old) = slot.take() {
+                    old.free();
+                }
+                *slot = Some(dead.seal());
+            }
         }
         let delay = if visited < budget {
             // Stopped early with more to kill: go on after a jiffy's pause.
@@ -153,8 +182,10 @@ impl Gc {
 impl Drop for Gc {
     fn drop(&mut self) {
         self.work.cancel_sync();
-        if let Some(last) = self.take_dead() {
-            last.free();
+        for b in self.pending().batches.iter_mut() {
+            if let Some(s) = b.take() {
+                s.free();
+            }
         }
     }
 }

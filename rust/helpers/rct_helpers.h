@@ -66,6 +66,7 @@ void rct_helper_rcu_read_lock(void);
 void rct_helper_rcu_read_unlock(void);
 unsigned long rct_helper_start_poll_synchronize_rcu(void);
 void rct_helper_cond_synchronize_rcu(unsigned long cookie);
+bool rct_helper_poll_state_synchronize_rcu(unsigned long cookie);
 
 /* sched.c */
 void rct_helper_cond_resched(void);

@@ -22,3 +22,8 @@ void rct_helper_cond_synchronize_rcu(unsigned long cookie)
 {
 	cond_synchronize_rcu(cookie);
 }
+
+bool rct_helper_poll_state_synchronize_rcu(unsigned long cookie)
+{
+	return poll_state_synchronize_rcu(cookie);
+}

@@ -201,6 +201,12 @@ impl<T: RcuFree> Deferred<T> {
 }
 
 impl<T: RcuFree> Sealed<T> {
+    /// Whether the grace period has passed (never sleeps).
+    pub(crate) fn done(&self) -> bool {
+        // SAFETY: No preconditions.
+        unsafe { bindings::rct_helper_poll_state_synchronize_rcu(self.cookie) }
+    }
+
     /// Waits for the grace period if it has not passed yet, then frees
     /// everything (process context; may sleep).
     pub(crate) fn free(self) {
