@@ -603,14 +603,15 @@ impl Table {
         }
     }
 
-    /// Takes the entry out of the slot of the bay of `skb` for which `pred`
-    /// holds, if any, with its hash. Checks the bay's `used` hint first, so
-    /// packets of established flows take no lock.
-    fn take_parked(&self, skb: usize, pred: impl Fn(&Slot) -> bool) -> Option<(NonNull<Conn>, u64)> {
-        let bay = self.bay(skb)?;
-        if bay.used.load(Ordering::Relaxed) == 0 {
-            return None;
-        }
+    /// The bay of `skb` if its `used` hint says something is parked there:
+    /// packets of established flows stop here and take no lock.
+    fn occupied_bay(&self, skb: usize) -> Option<&Bay> {
+        self.bay(skb).filter(|b| b.used.load(Ordering::Relaxed) != 0)
+    }
+
+    /// Takes the entry out of the slot of `bay` parked for `skb` for which
+    /// `pred` holds, if any, with its hash.
+    fn take_parked(bay: &Bay, skb: usize, pred: impl Fn(&Slot) -> bool) -> Option<(NonNull<Conn>, u64)> {
         let _g = bay.lock.lock();
         // SAFETY: The bay's slots are only accessed under its lock.
         let slots = unsafe { &mut *bay.slots.get() };
@@ -625,12 +626,9 @@ impl Table {
     /// without the lock sees a park made on another CPU: the packet itself
     /// went from there to here through a lock or queue, which orders it.
     pub(crate) fn unpark(&self, skb: usize, fp: impl FnOnce() -> u64, ns: usize) -> Option<(NonNull<Conn>, u64)> {
-        let bay = self.bay(skb)?;
-        if bay.used.load(Ordering::Relaxed) == 0 {
-            return None;
-        }
+        let bay = self.occupied_bay(skb)?;
         let fp = fp();
-        self.take_parked(skb, |s| {
+        Self::take_parked(bay, skb, |s| {
             // SAFETY: Parked entries are live and owned by the bay (`pred`
             // runs under its lock).
             s.fp == fp && s.conn.is_some_and(|c| unsafe { c.as_ref() }.ns == ns)
@@ -641,7 +639,10 @@ impl Table {
     /// conntrack hook with that address is not the packet that parked it,
     /// which must have been dropped. Call from a hook.
     pub(crate) fn forget(&self, skb: usize) {
-        if let Some((c, _)) = self.take_parked(skb, |_| true) {
+        let Some(bay) = self.occupied_bay(skb) else {
+            return;
+        };
+        if let Some((c, _)) = Self::take_parked(bay, skb, |_| true) {
             // SAFETY: Hooks run inside an RCU read-side section and the entry,
             // parked until now, is ours.
             unsafe { ns_of(c.as_ref()) }.stats.inc(Stat::UnconfirmedDrop);

@@ -10,8 +10,8 @@
 //! [`KILLS_PER_RUN`] entries, and resumes where the previous run stopped.
 //! Runs come every 100 ms, or every 20 ms while runs keep finding expired
 //! entries or a namespace's table is more than 7/8 full, or a jiffy apart
-//! while a run stops at its kill budget. Lookups ignore (and kill) expired entries, so GC
-//! latency never makes a dead flow look alive.
+//! while a run stops at its kill budget. Lookups ignore (and kill) expired
+//! entries, so GC latency never makes a dead flow look alive.
 //!
 //! The entries a run kills are freed together by a later run once one
 //! polled grace period for the whole batch is over (up to [`PENDING`]

@@ -121,7 +121,6 @@ impl RcuHead {
 /// context.
 pub(crate) struct Deferred<T: RcuFree> {
     head: *mut bindings::callback_head,
-    len: usize,
     _p: PhantomData<T>,
 }
 
@@ -142,14 +141,13 @@ impl<T: RcuFree> Deferred<T> {
     pub(crate) const fn new() -> Self {
         Self {
             head: core::ptr::null_mut(),
-            len: 0,
             _p: PhantomData,
         }
     }
 
     /// Whether nothing was collected.
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.head.is_null()
     }
 
     /// Adds `obj`, to be freed after a grace period that starts at
@@ -167,7 +165,6 @@ impl<T: RcuFree> Deferred<T> {
         // its `next` field is ours to link the list with.
         unsafe { (*head).next = self.head };
         self.head = head;
-        self.len += 1;
     }
 
     /// Starts a grace period for everything collected (never sleeps).
@@ -181,7 +178,6 @@ impl<T: RcuFree> Deferred<T> {
     /// since the last push.
     fn free_all(&mut self) {
         let mut head = core::mem::replace(&mut self.head, core::ptr::null_mut());
-        self.len = 0;
         let mut n = 0u32;
         while !head.is_null() {
             // SAFETY: `head` is a pushed object's head, still owned by the list.
@@ -216,7 +212,7 @@ impl<T: RcuFree> Sealed<T> {
 
 impl<T: RcuFree> Drop for Sealed<T> {
     fn drop(&mut self) {
-        if self.list.len == 0 {
+        if self.list.is_empty() {
             return;
         }
         // SAFETY: Process context (documented on `free`); returns at once if
@@ -228,7 +224,7 @@ impl<T: RcuFree> Drop for Sealed<T> {
 
 impl<T: RcuFree> Drop for Deferred<T> {
     fn drop(&mut self) {
-        if self.len == 0 {
+        if self.is_empty() {
             return;
         }
         // Not sealed: wait for a full grace period from now.
